@@ -1,0 +1,28 @@
+/* modules.c — the registry: the order here is the navigation order. Modules still to come are
+ * listed by name so the menu shows the whole product from the first release. */
+#include "modules.h"
+
+static const module upcoming[] = {
+    {"bots", "nav.trading", NULL, NULL, 0},
+    {"banco", "nav.banco", NULL, NULL, 0},
+    {"p2p", "nav.p2p", NULL, NULL, 0},
+    {"affiliate", "nav.affiliate", NULL, NULL, 0},
+    {"mmn", "nav.mmn", NULL, NULL, 0},
+    {"notificacoes", "nav.notificacoes", NULL, NULL, 0},
+    {"financeiro", "nav.financeiro", NULL, NULL, 0},
+    {"marketing", "nav.marketing", NULL, NULL, 0},
+    {"vendas", "nav.vendas", NULL, NULL, 0},
+    {"seguranca", "nav.seguranca", NULL, NULL, 0},
+    {"sac", "nav.sac", NULL, NULL, 0},
+    {"auditoria", "nav.auditoria", NULL, NULL, 0},
+    {"documentos", "nav.documentos", NULL, NULL, 0},
+    {"configuracoes", "nav.configuracoes", NULL, NULL, 0},
+    {"assinaturas", "nav.assinaturas", NULL, NULL, 0},
+};
+
+const module *const all_modules[] = {
+    &dashboard_module, &upcoming[0], &upcoming[1],  &upcoming[2],  &upcoming[3],  &upcoming[4],
+    &upcoming[5],      &upcoming[6], &upcoming[7],  &upcoming[8],  &upcoming[9],  &upcoming[10],
+    &upcoming[11],     &upcoming[12], &upcoming[13], &upcoming[14], &auth_module, &system_module,
+    NULL,
+};

@@ -1,0 +1,51 @@
+/* router.h — static per-module route tables and the matcher over them. Each entry declares
+ * everything middleware needs: authentication, permission, CSRF, rate-limit action, page twin. */
+#ifndef BCF_ROUTER_H
+#define BCF_ROUTER_H
+#include "request.h"
+
+typedef int (*handler_fn)(request *req, response *res);
+
+enum route_flags {
+    R_PUBLIC = 0,          /* no login needed */
+    R_AUTH = 1 << 0,       /* a session (or API token) is required */
+    R_CSRF = 1 << 1,       /* state-changing browser request: CSRF token checked */
+    R_PAGE = 1 << 2,       /* renders a page; a JSON twin is served at /api/v1<pattern> */
+    R_INTERNAL = 1 << 3,   /* only metrics.allow addresses (health/detailed, metrics) */
+    R_NO_CSRF_SIGNED = 1 << 4, /* exempt from CSRF because the body carries its own signature */
+    R_NOLOG = 1 << 5,      /* no access-log line (liveness probes) */
+};
+
+typedef struct route {
+    const char *method;       /* "GET", "POST", ... */
+    const char *pattern;      /* "/bots/{id}" */
+    handler_fn handler;
+    unsigned flags;
+    const char *permission;   /* "bots.read", NULL = any authenticated user */
+    const char *rate_action;  /* "p2p.create_order", NULL = the global per-IP default */
+} route;
+
+typedef struct module {
+    const char *name;         /* "dashboard", "bots", ... */
+    const char *nav_key;      /* i18n key of its navigation label, NULL = not in the menu */
+    const char *nav_path;     /* where the menu entry points, NULL = not yet available */
+    const route *routes;
+    size_t n_routes;
+} module;
+
+#define ROUTES(arr) (arr), (sizeof(arr) / sizeof((arr)[0]))
+
+/* Flattens the module tables (page routes gain their /api/v1 twin). Call once at start. */
+int router_init(const module *const *modules);
+size_t router_count(void);
+const route *router_at(int idx);
+const char *router_name(int idx); /* pattern as registered, for metrics */
+const module *const *router_modules(void);
+
+enum { ROUTER_FOUND = 0, ROUTER_NOT_FOUND = -1, ROUTER_BAD_METHOD = -2 };
+/* Matches method+path. On ROUTER_FOUND sets *idx and fills req->path_params; on
+ * ROUTER_BAD_METHOD writes the Allow header value into allow. */
+int router_match(request *req, const char *method, const char *path, int *idx, char *allow, size_t allowlen);
+/* Is this route index an /api/v1 twin of a page? */
+int router_is_twin(int idx);
+#endif

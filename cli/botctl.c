@@ -1,0 +1,163 @@
+/* botctl.c — the operator's command line: migrations, demo data, job submission and a health
+ * probe. Every subcommand reads the same config file as the servers. */
+#include "config.h"
+#include "db.h"
+#include "kv.h"
+#include "log.h"
+#include "migrate.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: botctl [-c config] COMMAND\n"
+                    "  migrate [--dir DIR] [--dry-run]   apply pending sql/NNNN_*.sql migrations\n"
+                    "  demo-load                         create the demo company, trader and login (idempotent)\n"
+                    "  job-enqueue TYPE [JSON]           queue a job for the worker; prints its id\n"
+                    "  config-check                      load the config and print every key's value\n");
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s/sql", config_get("app.root"));
+    int dry = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            snprintf(dir, sizeof dir, "%s", argv[++i]);
+        else if (!strcmp(argv[i], "--dry-run"))
+            dry = 1;
+        else {
+            usage();
+            return 2;
+        }
+    }
+    char err[1024];
+    if (migrate_apply(dir, dry, err, sizeof err) != 0) {
+        fprintf(stderr, "botctl migrate: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int q(const char *sql, int n, const char *const *p, char *out, size_t outlen)
+{
+    PGresult *r = db_query(NULL, NULL, sql, n, p);
+    if (!r) {
+        fprintf(stderr, "botctl: %s\n", db_error());
+        return -1;
+    }
+    if (out && PQntuples(r) > 0)
+        snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
+static int cmd_demo_load(void)
+{
+    static const struct {
+        const char *kind, *tenant, *plan, *email, *name, *password, *role;
+    } demo[] = {
+        {"company", "BotCriptoFy", "internal", "ceo@botcriptofy.dev", "Diretoria", "demo-company-2026", "ceo"},
+        {"trader", "Demo Trader", "pro", "demo@botcriptofy.dev", "Demo Trader", "demo-trader-2026", "trader"},
+    };
+    for (size_t i = 0; i < sizeof demo / sizeof demo[0]; i++) {
+        char exists[32] = "";
+        const char *pe[] = {demo[i].email};
+        if (q("SELECT id FROM users WHERE lower(email) = lower($1)", 1, pe, exists, sizeof exists) < 0)
+            return 1;
+        if (exists[0])
+            continue;
+        char hash[crypto_pwhash_STRBYTES];
+        /* argon2id, 19 MiB, t=2: the parameters the login path verifies */
+        if (crypto_pwhash_str(hash, demo[i].password, strlen(demo[i].password), 2, 19u << 20) != 0) {
+            fprintf(stderr, "botctl: out of memory hashing a password\n");
+            return 1;
+        }
+        char tid[32] = "";
+        const char *pt[] = {demo[i].kind, demo[i].tenant, demo[i].plan};
+        if (q("INSERT INTO tenants (kind, name, plan) VALUES ($1, $2, $3) RETURNING id", 3, pt, tid, sizeof tid) < 0)
+            return 1;
+        const char *pu[] = {tid, demo[i].email, demo[i].name, hash, demo[i].role};
+        if (q("INSERT INTO users (tenant_id, email, display_name, password_hash, role) VALUES ($1::bigint, $2, $3, $4, $5)",
+              5, pu, NULL, 0) < 0)
+            return 1;
+        printf("created %s (%s)\n", demo[i].email, demo[i].tenant);
+    }
+    return 0;
+}
+
+static int cmd_job_enqueue(int argc, char **argv)
+{
+    if (argc < 1) {
+        usage();
+        return 2;
+    }
+    const char *params = argc > 1 ? argv[1] : "{}";
+    char id[32] = "";
+    const char *p[] = {argv[0], params};
+    if (q("INSERT INTO jobs (type, params) VALUES ($1, $2::jsonb) RETURNING id", 2, p, id, sizeof id) < 0)
+        return 1;
+    /* PostgreSQL is the truth; the stream only carries the id (a sweeper re-sends lost ones) */
+    redisReply *r = kv_cmd(NULL, "XADD %s * id %s", config_get("queue.stream"), id);
+    if (!r)
+        fprintf(stderr, "botctl: redis unavailable; job %s stays queued in PostgreSQL\n", id);
+    else
+        freeReplyObject(r);
+    printf("%s\n", id);
+    return 0;
+}
+
+static int cmd_config_check(void)
+{
+    for (const struct config_default *d = config_defaults; d->key; d++) {
+        if (strstr(d->key, "password"))
+            printf("%s = %s\n", d->key, config_get(d->key) ? "(set)" : "(unset)");
+        else
+            printf("%s = %s\n", d->key, config_get(d->key) ? config_get(d->key) : "(unset)");
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cfg = getenv("BCF_CONFIG");
+    int i = 1;
+    if (i + 1 < argc && !strcmp(argv[i], "-c")) {
+        cfg = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc) {
+        usage();
+        return 2;
+    }
+    char err[256];
+    if (config_load(cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "botctl: %s\n", err);
+        return 1;
+    }
+    log_open(NULL, "warn", "botctl");
+    if (sodium_init() < 0)
+        return 1;
+    db_configure(NULL);
+    const char *cmd = argv[i++];
+    int rc;
+    if (!strcmp(cmd, "migrate"))
+        rc = cmd_migrate(argc - i, argv + i);
+    else if (!strcmp(cmd, "demo-load"))
+        rc = cmd_demo_load();
+    else if (!strcmp(cmd, "job-enqueue"))
+        rc = cmd_job_enqueue(argc - i, argv + i);
+    else if (!strcmp(cmd, "config-check"))
+        rc = cmd_config_check();
+    else {
+        usage();
+        rc = 2;
+    }
+    db_close();
+    kv_close();
+    config_free();
+    return rc;
+}

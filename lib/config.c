@@ -1,0 +1,303 @@
+/* config.c — loads the config file, applies environment overrides and built-in defaults.
+ * Lookups are linear over a few dozen keys: cheap, and done once per process at start. */
+#include "config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct config_default config_defaults[] = {
+    {"app.env", "production", "production, development or test; development shows debug pages"},
+    {"app.root", "/usr/share/botcriptofy", "where templates/, static/ and sql/ live"},
+    {"app.base_url", "http://127.0.0.1:8080", "public URL of the portal, used in links and e-mails"},
+    {"app.default_lang", "pt-BR", "language when the user chose none (pt-BR or en)"},
+    {"fcgi.socket", "/run/botcriptofy/fcgi.sock", "unix socket nginx connects to"},
+    {"fcgi.pidfile", "/run/botcriptofy/fcgi.pid", "pid file of the pool master"},
+    {"fcgi.workers", "0", "worker processes; 0 = one per CPU core"},
+    {"fcgi.max_conns", "1024", "FastCGI connections one worker keeps open"},
+    {"fcgi.shutdown_timeout_s", "30", "how long a stopping worker may finish in-flight requests"},
+    {"http.max_body_bytes", "1048576", "largest request body; beyond it the answer is 413"},
+    {"http.max_params_bytes", "65536", "largest total of FastCGI params (headers); beyond it 431"},
+    {"http.max_fields", "256", "most query/form/cookie fields parsed per request"},
+    {"http.max_json_depth", "32", "deepest JSON nesting accepted in a body"},
+    {"db.dsn", "dbname=botcriptofy", "libpq connection string (the password belongs in db.password or PGPASSFILE)"},
+    {"db.password", NULL, "secret: BCF_DB_PASSWORD or db.password_file"},
+    {"db.connect_timeout_s", "3", "libpq connect_timeout"},
+    {"db.statement_timeout_ms", "5000", "statement_timeout set on every connection"},
+    {"db.retry_max", "3", "retries of a transaction that hit SQLSTATE 40001/40P01"},
+    {"db.reconnect_max_ms", "2000", "ceiling of the reconnect backoff"},
+    {"redis.host", "127.0.0.1", "Redis host"},
+    {"redis.port", "6379", "Redis port"},
+    {"redis.password", NULL, "secret: BCF_REDIS_PASSWORD or redis.password_file"},
+    {"redis.timeout_ms", "200", "connect and command timeout"},
+    {"redis.reconnect_max_ms", "2000", "ceiling of the reconnect backoff"},
+    {"cache.enabled", "1", "0 bypasses the cache entirely"},
+    {"cache.near_max_entries", "4096", "entries in each process's near cache"},
+    {"cache.ttl.default", "300", "TTL (s) for a cache key with no module policy"},
+    {"cache.ttl.dashboard", "30", "TTL (s) of the dashboard summary"},
+    {"cache.ttl.financeiro.user_balance", "300", "write-through"},
+    {"cache.ttl.financeiro.transaction_history", "3600", "write-behind"},
+    {"cache.ttl.financeiro.commission_rates", "86400", "write-through"},
+    {"cache.ttl.marketing.user_achievements", "1800", "write-through"},
+    {"cache.ttl.marketing.referral_stats", "600", "write-behind"},
+    {"cache.ttl.marketing.campaign_metrics", "3600", "write-through"},
+    {"cache.ttl.p2p.active_orders", "60", "write-through"},
+    {"cache.ttl.p2p.user_reputation", "1800", "write-through"},
+    {"cache.ttl.p2p.market_prices", "30", "write-through"},
+    {"session.cookie", "__Host-bcf_session", "session cookie name (the __Host- prefix needs HTTPS)"},
+    {"session.idle_s", "1800", "idle timeout of a session"},
+    {"session.absolute_s", "43200", "absolute lifetime of a session"},
+    {"session.secure_cookie", "1", "Secure flag; development over plain HTTP sets 0 and drops __Host-"},
+    {"metrics.allow", "127.0.0.1,::1", "addresses (comma-separated, CIDR allowed) that may read /metrics and /health/detailed"},
+    {"log.level", "info", "debug, info, warn or error"},
+    {"log.file", NULL, "log file; unset = stderr"},
+    {"worker.id", NULL, "worker name in heartbeats; unset = hostname:pid"},
+    {"worker.heartbeat_s", "5", "seconds between worker heartbeats"},
+    {"worker.stale_s", "30", "heartbeat age after which /health/detailed calls the worker down"},
+    {"worker.threads", "0", "compute threads; 0 = one per core"},
+    {"queue.stream", "bcf:jobs", "Redis stream carrying job ids"},
+    {"queue.group", "workers", "consumer group of the job stream"},
+    {"queue.lag_warn", "1000", "queued jobs beyond which /health/detailed says degraded"},
+    {NULL, NULL, NULL},
+};
+
+struct kv {
+    char *key, *value;
+};
+
+static struct kv *entries;
+static size_t n_entries;
+
+void config_free(void)
+{
+    for (size_t i = 0; i < n_entries; i++) {
+        free(entries[i].key);
+        free(entries[i].value);
+    }
+    free(entries);
+    entries = NULL;
+    n_entries = 0;
+}
+
+static const struct config_default *find_default(const char *key)
+{
+    for (const struct config_default *d = config_defaults; d->key; d++)
+        if (strcmp(d->key, key) == 0)
+            return d;
+    return NULL;
+}
+
+static int known_key(const char *key)
+{
+    /* cache.ttl.* accepts any module/key so operators can add policies without a rebuild */
+    if (find_default(key) != NULL || strncmp(key, "cache.ttl.", 10) == 0)
+        return 1;
+    /* <secret>_file names the file holding a secret */
+    size_t n = strlen(key);
+    if (n > 5 && strcmp(key + n - 5, "_file") == 0) {
+        char base[128];
+        snprintf(base, sizeof base, "%.*s", (int)(n - 5), key);
+        const struct config_default *d = find_default(base);
+        return d && d->value == NULL;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static int set_entry(const char *key, const char *value)
+{
+    for (size_t i = 0; i < n_entries; i++) {
+        if (strcmp(entries[i].key, key) == 0) {
+            char *v = strdup(value);
+            if (!v)
+                return -1;
+            free(entries[i].value);
+            entries[i].value = v;
+            return 0;
+        }
+    }
+    struct kv *ne = realloc(entries, (n_entries + 1) * sizeof(*ne));
+    if (!ne)
+        return -1;
+    entries = ne;
+    entries[n_entries].key = strdup(key);
+    entries[n_entries].value = strdup(value);
+    if (!entries[n_entries].key || !entries[n_entries].value)
+        return -1;
+    n_entries++;
+    return 0;
+}
+
+int config_parse_text(const char *text, char *err, size_t errlen)
+{
+    char *copy = strdup(text);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int lineno = 0, rc = 0;
+    for (char *p = copy; p && *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        char *line = p;
+        p = nl ? nl + 1 : NULL;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        line = trim(line);
+        if (!*line)
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq) {
+            snprintf(err, errlen, "line %d: expected key = value", lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(line), *value = trim(eq + 1);
+        if (!known_key(key)) {
+            snprintf(err, errlen, "line %d: unknown key '%s'", lineno, key);
+            rc = -1;
+            break;
+        }
+        size_t vl = strlen(value);
+        if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+            value[vl - 1] = '\0';
+            value++;
+        }
+        const struct config_default *d = find_default(key);
+        if (d && d->value == NULL && strstr(key, "password")) {
+            snprintf(err, errlen, "line %d: '%s' is a secret: set it in the environment or %s_file",
+                     lineno, key, key);
+            rc = -1;
+            break;
+        }
+        if (set_entry(key, value) < 0) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+            break;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int config_load(const char *path, char *err, size_t errlen)
+{
+    config_free();
+    if (!path)
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        char *t = realloc(text, cap = len + n + 1);
+        if (!t) {
+            free(text);
+            fclose(f);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        text = t;
+        memcpy(text + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    (void)cap;
+    if (!text)
+        return 0;
+    text[len] = '\0';
+    char inner[200];
+    int rc = config_parse_text(text, inner, sizeof inner);
+    free(text);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", path, inner);
+    return rc;
+}
+
+static const char *env_for(const char *key)
+{
+    char name[160] = "BCF_";
+    size_t j = 4;
+    for (const char *p = key; *p && j < sizeof name - 1; p++)
+        name[j++] = (*p == '.' || *p == '-') ? '_' : (char)toupper((unsigned char)*p);
+    name[j] = '\0';
+    return getenv(name);
+}
+
+const char *config_get(const char *key)
+{
+    const char *e = env_for(key);
+    if (e)
+        return e;
+    for (size_t i = 0; i < n_entries; i++)
+        if (strcmp(entries[i].key, key) == 0)
+            return entries[i].value;
+    const struct config_default *d = find_default(key);
+    return d ? d->value : NULL;
+}
+
+long config_int(const char *key)
+{
+    const char *v = config_get(key);
+    return v ? strtol(v, NULL, 10) : 0;
+}
+
+int config_bool(const char *key)
+{
+    const char *v = config_get(key);
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+                 strcasecmp(v, "on") == 0);
+}
+
+char *config_secret(const char *key)
+{
+    const char *e = env_for(key);
+    if (e)
+        return strdup(e);
+    char fkey[160];
+    snprintf(fkey, sizeof fkey, "%s_file", key);
+    const char *path = env_for(fkey);
+    for (size_t i = 0; !path && i < n_entries; i++)
+        if (strcmp(entries[i].key, fkey) == 0)
+            path = entries[i].value;
+    if (!path)
+        return NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char line[1024];
+    char *r = fgets(line, sizeof line, f) ? strdup(trim(line)) : NULL;
+    fclose(f);
+    return r;
+}
+
+const char *config_path(const char *key, char *out, size_t outlen)
+{
+    const char *v = config_get(key);
+    if (!v)
+        v = "";
+    if (v[0] == '/')
+        snprintf(out, outlen, "%s", v);
+    else
+        snprintf(out, outlen, "%s/%s", config_get("app.root"), v);
+    return out;
+}

@@ -1,0 +1,251 @@
+/* parse.c — request parsers. Inputs are untrusted bytes with explicit lengths; outputs live in
+ * the request arena. Every loop is bounded by the input length and the field limit. */
+#include "parse.h"
+#include <string.h>
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (n - i < len)
+            return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        /* overlong forms, surrogates and beyond U+10FFFF */
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+int url_decode(arena *a, const char *s, size_t n, int plus_is_space, char **out, size_t *outlen)
+{
+    char *d = arena_alloc(a, n + 1);
+    if (!d)
+        return PARSE_ENOMEM;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (n - i < 3)
+                return PARSE_EINVAL;
+            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
+            if (h < 0 || l < 0)
+                return PARSE_EINVAL;
+            c = (unsigned char)(h * 16 + l);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        if (c == '\0')
+            return PARSE_EINVAL;
+        d[j++] = (char)c;
+    }
+    d[j] = '\0';
+    if (!utf8_valid(d, j))
+        return PARSE_EINVAL;
+    *out = d;
+    if (outlen)
+        *outlen = j;
+    return PARSE_OK;
+}
+
+int kv_add(arena *a, kvlist *l, const char *key, const char *value, size_t value_len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        kvpair *items = arena_alloc(a, cap * sizeof(*items));
+        if (!items)
+            return PARSE_ENOMEM;
+        if (l->n)
+            memcpy(items, l->items, l->n * sizeof(*items));
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n].key = key;
+    l->items[l->n].value = value;
+    l->items[l->n].value_len = value_len;
+    l->n++;
+    return PARSE_OK;
+}
+
+const char *kv_get(const kvlist *l, const char *key)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i].key, key) == 0)
+            return l->items[i].value;
+    return NULL;
+}
+
+int parse_urlencoded(arena *a, const char *s, size_t n, size_t max_fields, kvlist *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        while (i < n && s[i] != '&')
+            i++;
+        size_t len = i - start;
+        i++; /* skip '&' */
+        if (len == 0)
+            continue;
+        if (out->n >= max_fields)
+            return PARSE_ETOOMANY;
+        const char *piece = s + start;
+        const char *eq = memchr(piece, '=', len);
+        size_t klen = eq ? (size_t)(eq - piece) : len;
+        char *key, *value;
+        size_t vlen = 0;
+        int rc = url_decode(a, piece, klen, 1, &key, NULL);
+        if (rc)
+            return rc;
+        if (eq)
+            rc = url_decode(a, eq + 1, len - klen - 1, 1, &value, &vlen);
+        else
+            rc = url_decode(a, "", 0, 1, &value, &vlen);
+        if (rc)
+            return rc;
+        if ((rc = kv_add(a, out, key, value, vlen)))
+            return rc;
+    }
+    return PARSE_OK;
+}
+
+static int is_cookie_octet(unsigned char c)
+{
+    /* RFC 6265 cookie-octet, minus the quote which we strip */
+    return c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) ||
+           (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+}
+
+int parse_cookies(arena *a, const char *s, size_t n, size_t max_fields, kvlist *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == ';' || s[i] == '\t'))
+            i++;
+        if (i >= n)
+            break;
+        size_t ks = i;
+        while (i < n && s[i] != '=' && s[i] != ';')
+            i++;
+        size_t ke = i;
+        while (ke > ks && (s[ke - 1] == ' ' || s[ke - 1] == '\t'))
+            ke--;
+        if (i >= n || s[i] != '=') {
+            /* a piece without '=' is ignored, as browsers do */
+            continue;
+        }
+        i++;
+        size_t vs = i;
+        while (i < n && s[i] != ';')
+            i++;
+        size_t ve = i;
+        while (ve > vs && (s[ve - 1] == ' ' || s[ve - 1] == '\t'))
+            ve--;
+        if (ve - vs >= 2 && s[vs] == '"' && s[ve - 1] == '"') {
+            vs++;
+            ve--;
+        }
+        if (ke == ks)
+            continue;
+        int ok = 1;
+        for (size_t k = vs; k < ve; k++)
+            if (!is_cookie_octet((unsigned char)s[k]))
+                ok = 0;
+        for (size_t k = ks; k < ke; k++)
+            if (!is_cookie_octet((unsigned char)s[k]) || s[k] == '=')
+                ok = 0;
+        if (!ok)
+            continue; /* a malformed cookie must not hide the valid ones */
+        if (out->n >= max_fields)
+            return PARSE_ETOOMANY;
+        char *key = arena_strndup(a, s + ks, ke - ks);
+        char *value = arena_strndup(a, s + vs, ve - vs);
+        if (!key || !value)
+            return PARSE_ENOMEM;
+        int rc = kv_add(a, out, key, value, ve - vs);
+        if (rc)
+            return rc;
+    }
+    return PARSE_OK;
+}
+
+static int json_depth_ok(const char *s, size_t n, size_t max_depth)
+{
+    /* a pre-scan so jansson never recurses deeper than we allow */
+    size_t depth = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth)
+                return 0;
+        } else if (c == '}' || c == ']') {
+            if (depth)
+                depth--;
+        }
+    }
+    return 1;
+}
+
+int parse_json(const char *s, size_t n, size_t max_depth, json_t **out)
+{
+    *out = NULL;
+    if (!utf8_valid(s, n))
+        return PARSE_EINVAL;
+    if (!json_depth_ok(s, n, max_depth))
+        return PARSE_ETOOBIG;
+    json_error_t err;
+    json_t *j = json_loadb(s, n, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
+        return PARSE_EINVAL;
+    if (!json_is_object(j) && !json_is_array(j)) {
+        json_decref(j);
+        return PARSE_EINVAL;
+    }
+    *out = j;
+    return PARSE_OK;
+}

@@ -1,0 +1,199 @@
+/* session.c — session storage. Redis holds `s:<sha256>` as JSON with the idle TTL; PostgreSQL
+ * holds the durable row, so sessions survive a Redis restart and can be listed and revoked. */
+#include "session.h"
+#include "cache.h"
+#include "config.h"
+#include "db.h"
+#include "kv.h"
+#include "log.h"
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *session_cookie_name(void)
+{
+    const char *name = config_get("session.cookie");
+    if (!config_bool("session.secure_cookie") && strncmp(name, "__Host-", 7) == 0)
+        return name + 7;
+    return name;
+}
+
+const char *session_cookie(arena *a, const char *token)
+{
+    int secure = config_bool("session.secure_cookie");
+    if (!token)
+        return arena_printf(a, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", session_cookie_name(),
+                            secure ? "; Secure" : "");
+    return arena_printf(a, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Lax%s", session_cookie_name(), token,
+                        config_int("session.absolute_s"), secure ? "; Secure" : "");
+}
+
+void session_hash(const char *token, char *out)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+void random_token(char *out, size_t outlen, size_t nbytes)
+{
+    unsigned char raw[64];
+    if (nbytes > sizeof raw)
+        nbytes = sizeof raw;
+    randombytes_buf(raw, nbytes);
+    sodium_bin2base64(out, outlen, raw, nbytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static char *to_redis_value(const session_data *s)
+{
+    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "uid", (json_int_t)s->user_id, "tid",
+                          (json_int_t)s->tenant_id, "email", s->email ? s->email : "", "name", s->name ? s->name : "",
+                          "role", s->role ? s->role : "", "csrf", s->csrf ? s->csrf : "", "created",
+                          (json_int_t)s->created, "seen", (json_int_t)s->seen);
+    char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return out;
+}
+
+static void store_redis(const char *hash, const session_data *s)
+{
+    char *v = to_redis_value(s);
+    if (!v)
+        return;
+    long ttl = config_int("session.idle_s");
+    long left = s->created + config_int("session.absolute_s") - (long long)time(NULL);
+    if (left < ttl)
+        ttl = left;
+    if (ttl > 0) {
+        redisReply *r = kv_cmd(NULL, "SET s:%s %s EX %ld", hash, v, ttl);
+        if (r)
+            freeReplyObject(r);
+    }
+    free(v);
+}
+
+int session_create(arena *a, long long user_id, const char *ip, const char *user_agent, char *token, size_t toklen)
+{
+    random_token(token, toklen, 32);
+    char hash[65], csrf[64], uid[24];
+    session_hash(token, hash);
+    random_token(csrf, sizeof csrf, 24);
+    snprintf(uid, sizeof uid, "%lld", user_id);
+    const char *p[] = {hash, uid, csrf, ip ? ip : "", user_agent ? user_agent : ""};
+    PGresult *r = db_query(a, "session_create",
+                           "INSERT INTO sessions (id_hash, user_id, csrf, ip, user_agent) "
+                           "SELECT $1, u.id, $3, $4, left($5, 300) FROM users u WHERE u.id = $2::bigint "
+                           "RETURNING extract(epoch from created_at)::bigint, "
+                           "(SELECT tenant_id FROM users WHERE id = $2::bigint), "
+                           "(SELECT email FROM users WHERE id = $2::bigint), "
+                           "(SELECT display_name FROM users WHERE id = $2::bigint), "
+                           "(SELECT role FROM users WHERE id = $2::bigint)",
+                           5, p);
+    if (!r || PQntuples(r) != 1)
+        return -1;
+    session_data s = {0};
+    s.user_id = user_id;
+    s.created = s.seen = atoll(PQgetvalue(r, 0, 0));
+    s.tenant_id = atoll(PQgetvalue(r, 0, 1));
+    s.email = PQgetvalue(r, 0, 2);
+    s.name = PQgetvalue(r, 0, 3);
+    s.role = PQgetvalue(r, 0, 4);
+    s.csrf = csrf;
+    store_redis(hash, &s);
+    return 0;
+}
+
+static session_data *from_json(arena *a, const char *hash, const char *v, size_t len)
+{
+    json_t *j = json_loadb(v, len, 0, NULL);
+    if (!j)
+        return NULL;
+    session_data *s = arena_calloc(a, 1, sizeof(*s));
+    if (s) {
+        s->user_id = json_integer_value(json_object_get(j, "uid"));
+        s->tenant_id = json_integer_value(json_object_get(j, "tid"));
+        s->email = arena_strdup(a, json_string_value(json_object_get(j, "email")));
+        s->name = arena_strdup(a, json_string_value(json_object_get(j, "name")));
+        s->role = arena_strdup(a, json_string_value(json_object_get(j, "role")));
+        s->csrf = arena_strdup(a, json_string_value(json_object_get(j, "csrf")));
+        s->created = json_integer_value(json_object_get(j, "created"));
+        s->seen = json_integer_value(json_object_get(j, "seen"));
+        s->sid_hash = arena_strdup(a, hash);
+    }
+    json_decref(j);
+    return s;
+}
+
+static session_data *lookup_db(arena *a, const char *hash)
+{
+    const char *p[] = {hash};
+    PGresult *r = db_query(a, "session_lookup",
+                           "SELECT s.user_id, u.tenant_id, u.email, u.display_name, u.role, s.csrf, "
+                           "extract(epoch from s.created_at)::bigint, extract(epoch from s.seen_at)::bigint "
+                           "FROM sessions s JOIN users u ON u.id = s.user_id "
+                           "WHERE s.id_hash = $1 AND s.revoked_at IS NULL",
+                           1, p);
+    if (!r || PQntuples(r) != 1)
+        return NULL;
+    session_data *s = arena_calloc(a, 1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->user_id = atoll(PQgetvalue(r, 0, 0));
+    s->tenant_id = atoll(PQgetvalue(r, 0, 1));
+    s->email = PQgetvalue(r, 0, 2);
+    s->name = PQgetvalue(r, 0, 3);
+    s->role = PQgetvalue(r, 0, 4);
+    s->csrf = PQgetvalue(r, 0, 5);
+    s->created = atoll(PQgetvalue(r, 0, 6));
+    s->seen = atoll(PQgetvalue(r, 0, 7));
+    s->sid_hash = arena_strdup(a, hash);
+    return s;
+}
+
+session_data *session_lookup(arena *a, const char *token)
+{
+    if (!token || strlen(token) != 43)
+        return NULL;
+    char hash[65], key[80];
+    session_hash(token, hash);
+    snprintf(key, sizeof key, "s:%s", hash);
+    size_t len = 0;
+    char *v = cache_get_raw(a, key, &len, "session");
+    session_data *s = NULL;
+    if (v) {
+        s = from_json(a, hash, v, len);
+    } else {
+        /* Redis down or emptied: the durable row still knows the session */
+        s = lookup_db(a, hash);
+        if (s && kv_is_up())
+            store_redis(hash, s);
+    }
+    if (!s)
+        return NULL;
+    long long now = (long long)time(NULL);
+    if (now - s->created > config_int("session.absolute_s") || now - s->seen > config_int("session.idle_s"))
+        return NULL;
+    /* sliding idle timeout, written at most once a minute per session */
+    if (now - s->seen >= 60) {
+        s->seen = now;
+        store_redis(hash, s);
+        const char *p[] = {hash};
+        db_exec(a, "session_touch", "UPDATE sessions SET seen_at = now() WHERE id_hash = $1", 1, p);
+    }
+    return s;
+}
+
+int session_destroy(arena *a, const char *token)
+{
+    if (!token)
+        return 0;
+    char hash[65];
+    session_hash(token, hash);
+    redisReply *r = kv_cmd(a, "DEL s:%s", hash);
+    (void)r;
+    const char *p[] = {hash};
+    return db_exec(a, "session_revoke", "UPDATE sessions SET revoked_at = now() WHERE id_hash = $1", 1, p) < 0 ? -1 : 0;
+}

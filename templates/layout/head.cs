@@ -1,0 +1,51 @@
+<?cs # layout/head.cs — document head, top bar with language switch and user menu, and the
+   module navigation. Every page includes it first and layout/foot.cs last. ?><!doctype html>
+<html lang="<?cs var:req.lang ?>">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title><?cs var:page.title ?> · BotCriptoFy</title>
+<link rel="stylesheet" href="/static/css/app.css">
+<script src="/static/js/app.js" defer></script>
+</head>
+<body>
+<header class="topbar">
+  <a class="brand" href="/">BotCriptoFy</a>
+  <?cs if:user.logged_in ?><button class="nav-toggle" type="button" aria-controls="sidenav" aria-expanded="false"><?cs var:Lang.layout.menu ?></button><?cs /if ?>
+  <div class="topbar-right">
+    <form class="lang-switch" method="post" action="/lang">
+      <input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>">
+      <input type="hidden" name="next" value="<?cs var:req.path ?>">
+      <input type="hidden" name="lang" value="<?cs var:req.other_lang ?>">
+      <button type="submit" title="<?cs var:Lang.layout.switch_lang ?>"><?cs var:Lang.layout.other_lang ?></button>
+    </form>
+    <?cs if:user.logged_in ?>
+    <a class="bell" href="#" aria-label="<?cs var:Lang.layout.notifications ?>" title="<?cs var:Lang.layout.notifications ?>">&#128276;<span class="badge" hidden>0</span></a>
+    <details class="user-menu">
+      <summary><?cs var:user.name ?></summary>
+      <div class="menu">
+        <span class="muted"><?cs var:user.email ?></span>
+        <form method="post" action="/logout">
+          <input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>">
+          <button type="submit"><?cs var:Lang.layout.logout ?></button>
+        </form>
+      </div>
+    </details>
+    <?cs /if ?>
+  </div>
+</header>
+<div class="shell">
+<?cs if:user.logged_in ?>
+<nav id="sidenav" class="sidenav" aria-label="<?cs var:Lang.layout.modules ?>">
+  <ul>
+  <?cs each:item = nav ?>
+    <?cs if:item.path ?>
+    <li><a href="<?cs var:item.path ?>"<?cs if:item.active == "1" ?> aria-current="page"<?cs /if ?>><?cs var:item.label ?></a></li>
+    <?cs else ?>
+    <li><span class="soon" title="<?cs var:Lang.layout.soon ?>"><?cs var:item.label ?></span></li>
+    <?cs /if ?>
+  <?cs /each ?>
+  </ul>
+</nav>
+<?cs /if ?>
+<main class="content">
