@@ -1,5 +1,6 @@
 /* botctl.c — the operator's command line: migrations, demo data, job submission and a health
  * probe. Every subcommand reads the same config file as the servers. */
+#include "cache.h"
 #include "config.h"
 #include "db.h"
 #include "kv.h"
@@ -16,6 +17,7 @@ static void usage(void)
                     "  migrate [--dir DIR] [--dry-run]   apply pending sql/NNNN_*.sql migrations\n"
                     "  demo-load                         create the demo company, trader and login (idempotent)\n"
                     "  job-enqueue TYPE [JSON]           queue a job for the worker; prints its id\n"
+                    "  cache-invalidate TAG              drop every cache entry stored with TAG (e.g. tenant:2)\n"
                     "  config-check                      load the config and print every key's value\n");
 }
 
@@ -110,6 +112,21 @@ static int cmd_job_enqueue(int argc, char **argv)
     return 0;
 }
 
+static int cmd_cache_invalidate(int argc, char **argv)
+{
+    if (argc != 1) {
+        usage();
+        return 2;
+    }
+    long n = cache_invalidate_tag(argv[0]);
+    if (n < 0) {
+        fprintf(stderr, "botctl: redis unavailable\n");
+        return 1;
+    }
+    printf("%ld\n", n);
+    return 0;
+}
+
 static int cmd_config_check(void)
 {
     for (const struct config_default *d = config_defaults; d->key; d++) {
@@ -150,6 +167,8 @@ int main(int argc, char **argv)
         rc = cmd_demo_load();
     else if (!strcmp(cmd, "job-enqueue"))
         rc = cmd_job_enqueue(argc - i, argv + i);
+    else if (!strcmp(cmd, "cache-invalidate"))
+        rc = cmd_cache_invalidate(argc - i, argv + i);
     else if (!strcmp(cmd, "config-check"))
         rc = cmd_config_check();
     else {
