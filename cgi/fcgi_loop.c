@@ -464,6 +464,7 @@ int fcgi_loop_run(const fcgi_loop_opts *o)
             if (rc < 0)
                 conn_close(c);
         }
+        log_flush();
         double t = mono();
         if (t - last_tick >= 1.0) {
             last_tick = t;
@@ -473,6 +474,7 @@ int fcgi_loop_run(const fcgi_loop_opts *o)
     }
     while (conns)
         conn_close(conns);
+    log_flush();
     close(epfd);
     arena_destroy(&req_arena);
     return 0;

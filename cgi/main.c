@@ -54,6 +54,7 @@ static int worker_main(int slot, int ready_fd)
     signal(SIGPIPE, SIG_IGN);
     if (app_init() != 0)
         return 1;
+    log_set_buffered(1);
     db_configure(NULL);
     kv_configure(NULL, 0);
     if (config_bool("cache.enabled")) {
@@ -77,6 +78,7 @@ static int worker_main(int slot, int ready_fd)
     close(ready_fd);
     int rc = fcgi_loop_run(&o);
     metrics_slot_clear(slot);
+    log_set_buffered(0);
     cache_near_stop();
     kv_close();
     db_close();

@@ -3,6 +3,7 @@
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +70,20 @@ struct kv {
 static struct kv *entries;
 static size_t n_entries;
 
+/* Lookups happen on every request, so resolved values are memoised by key; a (re)load bumps
+ * the generation and empties the memo. The environment is therefore read once per load. */
+struct memo {
+    char key[96];
+    const char *value;
+    unsigned gen;
+};
+#define MEMO_SLOTS 256
+static struct memo memo[MEMO_SLOTS];
+static unsigned memo_gen = 1;
+
 void config_free(void)
 {
+    memo_gen++;
     for (size_t i = 0; i < n_entries; i++) {
         free(entries[i].key);
         free(entries[i].value);
@@ -116,6 +129,7 @@ static char *trim(char *s)
 
 static int set_entry(const char *key, const char *value)
 {
+    memo_gen++;
     for (size_t i = 0; i < n_entries; i++) {
         if (strcmp(entries[i].key, key) == 0) {
             char *v = strdup(value);
@@ -243,7 +257,26 @@ static const char *env_for(const char *key)
     return getenv(name);
 }
 
+static const char *resolve(const char *key);
+
 const char *config_get(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct memo *m = &memo[h % MEMO_SLOTS];
+    if (m->gen == memo_gen && strcmp(m->key, key) == 0)
+        return m->value;
+    const char *v = resolve(key);
+    if (strlen(key) < sizeof m->key) {
+        strcpy(m->key, key);
+        m->value = v;
+        m->gen = memo_gen;
+    }
+    return v;
+}
+
+static const char *resolve(const char *key)
 {
     const char *e = env_for(key);
     if (e)

@@ -10,7 +10,7 @@ int config_load(const char *path, char *err, size_t errlen);
 /* Parses config text (used by config_load and the unit tests). */
 int config_parse_text(const char *text, char *err, size_t errlen);
 void config_free(void);
-/* Value for key: environment (BCF_ + key upper-cased, '.' -> '_') wins over the file,
+/* Value for key (memoised until the next load: the environment is read once per load): environment (BCF_ + key upper-cased, '.' -> '_') wins over the file,
  * which wins over the built-in default. Unknown keys return NULL. */
 const char *config_get(const char *key);
 long config_int(const char *key);

@@ -13,6 +13,33 @@ static int log_fd = 2;
 static int log_level = LOG_INFO;
 static char log_component[32] = "bcf";
 static const char *level_names[] = {"debug", "info", "warn", "error"};
+static int buffered;
+static buf pending;
+
+static void write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(log_fd, p, n);
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void log_set_buffered(int on)
+{
+    if (!on)
+        log_flush();
+    buffered = on;
+}
+
+void log_flush(void)
+{
+    if (pending.len)
+        write_all(pending.data, pending.len);
+    buf_clear(&pending);
+}
 
 int log_open(const char *path, const char *level, const char *component)
 {
@@ -36,6 +63,8 @@ int log_open(const char *path, const char *level, const char *component)
 
 void log_close(void)
 {
+    log_flush();
+    buf_free(&pending);
     if (log_fd > 2)
         close(log_fd);
     log_fd = 2;
@@ -69,12 +98,13 @@ void log_write(int level, const char *msg, const char *fields)
     }
     buf_puts(&b, "}\n");
     if (!b.oom) {
-        ssize_t off = 0;
-        while ((size_t)off < b.len) {
-            ssize_t w = write(log_fd, b.data + off, b.len - (size_t)off);
-            if (w <= 0)
-                break;
-            off += w;
+        if (buffered && level < LOG_ERROR) {
+            buf_append(&pending, b.data, b.len);
+            if (pending.len > 65536 || pending.oom)
+                log_flush();
+        } else {
+            log_flush(); /* keep order: earlier buffered lines first */
+            write_all(b.data, b.len);
         }
     }
     buf_free(&b);

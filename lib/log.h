@@ -10,6 +10,10 @@ enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 };
 int log_open(const char *path, const char *level, const char *component);
 void log_close(void);
 int log_enabled(int level);
+/* Buffered mode (FastCGI workers): lines collect in memory and go out in one write(2) per
+ * event-loop turn via log_flush(); each write holds whole lines, so nothing interleaves. */
+void log_set_buffered(int on);
+void log_flush(void);
 /* fields: a JSON fragment of extra members without braces (e.g. "\"status\":200"), or NULL. */
 void log_write(int level, const char *msg, const char *fields);
 void log_fmt(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
