@@ -311,6 +311,8 @@ static void run(request *req, response *res, fcgi_req *fr)
         return;
     }
     if (!utf8_valid(req->path, strlen(req->path))) {
+        /* the bytes are not echoed anywhere: not in the page, not in the log */
+        req->path = "/";
         res_error(req, res, 400, "bad_path", "path is not valid UTF-8");
         return;
     }

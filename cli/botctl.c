@@ -100,10 +100,10 @@ static int cmd_job_enqueue(int argc, char **argv)
     const char *params = argc > 1 ? argv[1] : "{}";
     char id[32] = "";
     const char *p[] = {argv[0], params};
-    if (q("INSERT INTO jobs (type, params) VALUES ($1, $2::jsonb) RETURNING id", 2, p, id, sizeof id) < 0)
+    if (q("INSERT INTO jobs (type, params, enqueued_at) VALUES ($1, $2::jsonb, now()) RETURNING id", 2, p, id, sizeof id) < 0)
         return 1;
     /* PostgreSQL is the truth; the stream only carries the id (a sweeper re-sends lost ones) */
-    redisReply *r = kv_cmd(NULL, "XADD %s * id %s", config_get("queue.stream"), id);
+    redisReply *r = kv_cmd(NULL, "XADD %s MAXLEN ~ 100000 * id %s", config_get("queue.stream"), id);
     if (!r)
         fprintf(stderr, "botctl: redis unavailable; job %s stays queued in PostgreSQL\n", id);
     else

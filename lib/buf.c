@@ -89,16 +89,61 @@ int buf_printf(buf *b, const char *fmt, ...)
     return r;
 }
 
-int buf_json_escape(buf *b, const char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+int buf_json_escape(buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+    const unsigned char *s = (const unsigned char *)str;
+    size_t start = 0, i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c >= 0x80) {
+            size_t len = utf8_seq(s + i, n - i);
+            if (len) {
+                i += len;
+                continue;
+            }
+            /* invalid UTF-8 never reaches a log line or a JSON document */
+            buf_append(b, str + start, i - start);
+            buf_append(b, "\\ufffd", 6);
+            start = ++i;
             continue;
-        buf_append(b, s + start, i - start);
-        start = i + 1;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
+            i++;
+            continue;
+        }
+        buf_append(b, str + start, i - start);
+        start = ++i;
         switch (c) {
         case '"': buf_append(b, "\\\"", 2); break;
         case '\\': buf_append(b, "\\\\", 2); break;
@@ -111,7 +156,7 @@ int buf_json_escape(buf *b, const char *s, size_t n)
         }
         }
     }
-    return buf_append(b, s + start, n - start);
+    return buf_append(b, str + start, n - start);
 }
 
 void buf_consume(buf *b, size_t n)

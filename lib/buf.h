@@ -20,7 +20,7 @@ int buf_puts(buf *b, const char *s);
 int buf_putc(buf *b, char c);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(buf *b, const char *fmt, va_list ap);
-/* Appends s as the inside of a JSON string (no quotes added). */
+/* Appends s as the inside of a JSON string (no quotes added); invalid UTF-8 becomes U+FFFD. */
 int buf_json_escape(buf *b, const char *s, size_t n);
 /* Drops the first n bytes (consumed output). */
 void buf_consume(buf *b, size_t n);

@@ -38,6 +38,28 @@ static void heartbeat(long long jobs_done)
         freeReplyObject(r);
 }
 
+/* PostgreSQL is the truth: queued jobs whose stream entry was never written or was lost with
+ * Redis are sent again. A duplicate is harmless because claiming a job is idempotent. */
+static void sweep(const char *stream)
+{
+    PGresult *r = db_query(NULL, "job_sweep",
+                           "UPDATE jobs SET enqueued_at = now() WHERE id IN (SELECT id FROM jobs "
+                           "WHERE status = 'queued' AND coalesce(enqueued_at, created_at) < now() - interval '10 seconds' "
+                           "ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING id",
+                           0, NULL);
+    if (!r)
+        return;
+    for (int i = 0; i < PQntuples(r); i++) {
+        redisReply *x = kv_cmd(NULL, "XADD %s MAXLEN ~ 100000 * id %s", stream, PQgetvalue(r, i, 0));
+        if (!x)
+            break;
+        freeReplyObject(x);
+    }
+    if (PQntuples(r))
+        log_info("sweeper re-sent %d queued jobs", PQntuples(r));
+    PQclear(r);
+}
+
 /* Runs one job by id; returns 1 when it was ours to run. Idempotent: a job that is no longer
  * queued (already done, or taken by another worker) is skipped. */
 static int run_job(const char *id)
@@ -128,10 +150,13 @@ int main(int argc, char **argv)
         time_t now = time(NULL);
         if (now - last_hb >= config_int("worker.heartbeat_s")) {
             heartbeat(done);
+            if (kv_is_up())
+                sweep(stream);
             last_hb = now;
         }
         if (!group_ready) {
-            redisReply *r = kv_cmd(NULL, "XGROUP CREATE %s %s $ MKSTREAM", stream, group);
+            /* from 0, not $: ids re-sent before the group existed must still be read */
+            redisReply *r = kv_cmd(NULL, "XGROUP CREATE %s %s 0 MKSTREAM", stream, group);
             if (r) {
                 group_ready = r->type != REDIS_REPLY_ERROR || strstr(r->str, "BUSYGROUP") != NULL;
                 freeReplyObject(r);
