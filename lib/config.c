@@ -210,9 +210,10 @@ int config_parse_text(const char *text, char *err, size_t errlen)
 
 int config_load(const char *path, char *err, size_t errlen)
 {
-    config_free();
-    if (!path)
+    if (!path) {
+        config_free();
         return 0;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -236,12 +237,32 @@ int config_load(const char *path, char *err, size_t errlen)
     }
     fclose(f);
     (void)cap;
-    if (!text)
+    if (!text) {
+        config_free(); /* an empty file: defaults only */
         return 0;
+    }
     text[len] = '\0';
     char inner[200];
+    /* parse aside and swap in only on success: a bad reload keeps the running config */
+    struct kv *old = entries;
+    size_t n_old = n_entries;
+    entries = NULL;
+    n_entries = 0;
     int rc = config_parse_text(text, inner, sizeof inner);
     free(text);
+    if (rc == 0) {
+        struct kv *fresh = entries;
+        size_t n_fresh = n_entries;
+        entries = old;
+        n_entries = n_old;
+        config_free();
+        entries = fresh;
+        n_entries = n_fresh;
+    } else {
+        config_free();
+        entries = old;
+        n_entries = n_old;
+    }
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, inner);
     return rc;
