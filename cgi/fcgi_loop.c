@@ -232,6 +232,7 @@ static int on_record(struct conn *c, int type, int req_id, const unsigned char *
             buf_clear(&c->body);
             c->req_id = 0;
             c->params_done = 0;
+            c->body_too_large = c->params_too_large = 0;
             if (!c->keep)
                 c->closing = 1;
         }

@@ -1,4 +1,4 @@
-/* render.c — ClearSilver glue. Templates are parsed once per worker (Config.AutoEscape=1 set
+/* render.c — ClearSilver glue. Templates are parsed once per worker (HTML escaping of every var: set
  * before parsing) and rendered against a per-request HDF; NEOERR never escapes this file. */
 #include "render.h"
 #include "log.h"
@@ -103,7 +103,9 @@ static CSPARSE *template_get(const char *name, char *err, size_t errlen)
     CSPARSE *cs = NULL;
     NEOERR *e = hdf_init(&h);
     if (!e)
-        e = hdf_set_value(h, "Config.AutoEscape", "1");
+        /* ClearSilver 0.10.5 (Debian) names automatic escaping Config.VarEscapeMode; every var:
+         * is HTML-escaped unless a template asks otherwise (none does) */
+        e = hdf_set_value(h, "Config.VarEscapeMode", "html");
     if (!e)
         e = hdf_set_value(h, "hdf.loadpaths.0", tdir);
     if (!e)

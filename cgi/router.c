@@ -30,6 +30,9 @@ static int add(const route *r, const char *pattern, int twin)
 
 int router_init(const module *const *modules)
 {
+    for (size_t i = 0; i < n_entries; i++)
+        if (entries[i].twin)
+            free((char *)entries[i].r.pattern);
     free(entries);
     entries = NULL;
     n_entries = 0;
@@ -116,7 +119,9 @@ int router_match(request *req, const char *method, const char *path, int *idx, c
 {
     int path_matched = 0;
     size_t alen = 0;
-    if (allow && allowlen)
+    if (allow && !allowlen)
+        allow = NULL; /* nowhere to write the Allow list */
+    if (allow)
         allow[0] = '\0';
     int is_head = strcmp(method, "HEAD") == 0;
     for (size_t i = 0; i < n_entries; i++) {

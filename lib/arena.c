@@ -53,17 +53,21 @@ static void run_cleanups(arena *a)
 void arena_reset(arena *a)
 {
     run_cleanups(a);
-    arena_chunk *keep = NULL, *c = a->head;
-    /* keep the last (oldest) chunk if it is a normal-sized one */
+    /* keep the oldest normal-sized chunk, wherever oversized ones were linked around it */
+    arena_chunk *keep = NULL;
+    for (arena_chunk *c = a->head; c; c = c->next)
+        if (c->size == a->chunk_size)
+            keep = c;
+    arena_chunk *c = a->head;
     while (c) {
         arena_chunk *next = c->next;
-        if (!next && c->size == a->chunk_size) {
-            keep = c;
-            keep->used = 0;
-        } else {
+        if (c != keep)
             free(c);
-        }
         c = next;
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
     }
     a->head = keep;
     a->total = 0;
@@ -87,8 +91,8 @@ void *arena_alloc(arena *a, size_t n)
     if (n == 0)
         n = 1;
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-    if (need < n)
-        return NULL; /* overflow */
+    if (need < n || need > SIZE_MAX - sizeof(arena_chunk))
+        return NULL; /* overflow, here or in the chunk header */
     arena_chunk *c = a->head;
     if (!c || c->size - c->used < need) {
         if (need > a->chunk_size / 4) {

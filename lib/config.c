@@ -112,7 +112,7 @@ static int known_key(const char *key)
         char base[128];
         snprintf(base, sizeof base, "%.*s", (int)(n - 5), key);
         const struct config_default *d = find_default(base);
-        return d && d->value == NULL;
+        return d && d->value == NULL && strncmp(d->doc, "secret:", 7) == 0;
     }
     return 0;
 }
@@ -167,9 +167,16 @@ int config_parse_text(const char *text, char *err, size_t errlen)
         lineno++;
         char *line = p;
         p = nl ? nl + 1 : NULL;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
+        /* '#' starts a comment unless it is inside a quoted value */
+        int quoted = 0;
+        for (char *q = line; *q; q++) {
+            if (*q == '"')
+                quoted = !quoted;
+            else if (*q == '#' && !quoted) {
+                *q = '\0';
+                break;
+            }
+        }
         line = trim(line);
         if (!*line)
             continue;
@@ -192,7 +199,7 @@ int config_parse_text(const char *text, char *err, size_t errlen)
             value++;
         }
         const struct config_default *d = find_default(key);
-        if (d && d->value == NULL && strstr(key, "password")) {
+        if (d && d->value == NULL && strncmp(d->doc, "secret:", 7) == 0) {
             snprintf(err, errlen, "line %d: '%s' is a secret: set it in the environment or %s_file",
                      lineno, key, key);
             rc = -1;
