@@ -1,0 +1,193 @@
+// tests/integration/lib.mjs — helpers shared by the integration test files, on top of harness.mjs:
+// raw HTTP on fresh connections, login/CSRF plumbing, psql/redis-cli access, polling and metric parsing.
+import http from 'node:http';
+import path from 'node:path';
+import { run, REPO } from './harness.mjs';
+
+export { REPO };
+
+export const DEMO = Object.freeze({ email: 'demo@botcriptofy.dev', password: 'demo-trader-2026' });
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn() until it returns a truthy value or timeoutMs passes; resolves that value (or the last one). */
+export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 100 } = {}) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+    } catch (e) {
+      last = undefined;
+      if (Date.now() >= end) throw e;
+    }
+    if (last) return last;
+    if (Date.now() >= end) return last;
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * One HTTP/1.1 request on a fresh connection (no keep-alive, no pooling) with node:http, for the
+ * cases fetch() cannot express: exact bytes in the path, Connection: close, huge header sets.
+ * Resolves { status, headers (lower-case names; set-cookie is an array), body: Buffer, text }.
+ */
+export function rawRequest(baseUrl, rawPath, { method = 'GET', headers = {}, body, timeoutMs = 15_000 } = {}) {
+  const u = new URL(baseUrl);
+  if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') throw new Error('rawRequest: loopback only');
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: u.hostname,
+      port: u.port,
+      method,
+      path: rawPath,
+      agent: false,
+      headers: { Connection: 'close', ...headers },
+      timeout: timeoutMs,
+      maxHeaderSize: 256 * 1024,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const b = Buffer.concat(chunks);
+        resolve({ status: res.statusCode, headers: res.headers, body: b, text: b.toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`rawRequest ${method} ${rawPath}: timed out`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** Set-Cookie headers of a fetch() Response as [{name, value, attrs (lower-case keys), raw}]. */
+export function setCookies(res) {
+  const list = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [];
+  return list.map((raw) => {
+    const [pair, ...rest] = raw.split(';');
+    const eq = pair.indexOf('=');
+    const attrs = {};
+    for (const a of rest) {
+      const [k, ...v] = a.trim().split('=');
+      if (k) attrs[k.toLowerCase()] = v.join('=');
+    }
+    return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attrs, raw };
+  });
+}
+
+export function findCookie(res, name) {
+  return setCookies(res).find((c) => c.name === name);
+}
+
+/** The value of the hidden _csrf input of the first form in an HTML page (or null). */
+export function csrfFromHtml(html) {
+  const m = /name="_csrf" value="([^"]*)"/.exec(html);
+  return m ? m[1] : null;
+}
+
+/** GET /login anonymously: resolves { cookie: 'bcf_csrf=...', token, res, html }. */
+export async function anonCsrf(stack, headers = {}) {
+  const res = await stack.fetch('/login', { headers });
+  const html = await res.text();
+  const c = findCookie(res, 'bcf_csrf');
+  if (!c) throw new Error(`GET /login set no bcf_csrf cookie (status ${res.status})`);
+  return { cookie: `bcf_csrf=${c.value}`, token: c.value, res, html };
+}
+
+export const SESSION_COOKIE = 'bcf_session'; // session.cookie without __Host- when session.secure_cookie = 0
+
+/**
+ * Logs in through the real form (GET /login for the CSRF cookie, POST /login).
+ * Resolves { cookie: 'bcf_session=...', sessionCookie (parsed), res }; throws unless the answer is 303.
+ */
+export async function login(stack, { email = DEMO.email, password = DEMO.password, next } = {}) {
+  const a = await anonCsrf(stack);
+  const form = new URLSearchParams({ _csrf: a.token, email, password });
+  if (next !== undefined) form.set('next', next);
+  const res = await stack.fetch('/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: a.cookie },
+    body: form.toString(),
+  });
+  const body = await res.text();
+  if (res.status !== 303) throw new Error(`login failed: ${res.status} ${body.slice(0, 300)}`);
+  const sc = findCookie(res, SESSION_COOKIE);
+  if (!sc || !sc.value) throw new Error('login answered 303 without a session cookie');
+  return { cookie: `${SESSION_COOKIE}=${sc.value}`, sessionCookie: sc, res, anon: a };
+}
+
+/** The session's CSRF token, read from the logout form of the logged-in dashboard page. */
+export async function sessionCsrf(stack, cookie) {
+  const res = await stack.fetch('/dashboard', { headers: { cookie } });
+  const html = await res.text();
+  if (res.status !== 200) throw new Error(`GET /dashboard: ${res.status}`);
+  const m = /action="\/logout"[\s\S]*?name="_csrf" value="([^"]*)"/.exec(html);
+  return m ? m[1] : null;
+}
+
+/** Runs SQL through psql as botcriptofy on the stack's socket; resolves trimmed stdout (-t -A). */
+export async function psql(stack, sql) {
+  const bin = stack.env.BCF_PG_BIN ? path.join(stack.env.BCF_PG_BIN, 'psql') : 'psql';
+  const { stdout } = await run(bin, ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1',
+    '-h', path.join(stack.varDir, 'run'), '-p', stack.env.BCF_PG_PORT, '-U', 'botcriptofy', '-d', 'botcriptofy',
+    '-c', sql], { timeoutMs: 30_000 });
+  return stdout.trim();
+}
+
+/** redis-cli against the stack's Redis; resolves trimmed stdout. */
+export async function redisCli(stack, ...args) {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', stack.env.BCF_REDIS_PORT, ...args],
+    { timeoutMs: 10_000 });
+  return stdout.trim();
+}
+
+/** Parses Prometheus text: [{name, labels: {..}, value}] for the sample lines. */
+export function parseMetrics(text) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!m) throw new Error(`unparsable metrics line: ${line}`);
+    const labels = {};
+    if (m[2]) {
+      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+      let lm;
+      while ((lm = re.exec(m[2]))) labels[lm[1]] = lm[2].replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c));
+    }
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Sum of the samples named `name` whose labels include all of `match`. */
+export function metricValue(samples, name, match = {}) {
+  let sum = 0;
+  let found = false;
+  for (const s of samples) {
+    if (s.name !== name) continue;
+    if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) {
+      sum += s.value;
+      found = true;
+    }
+  }
+  return found ? sum : 0;
+}
+
+/** GET /metrics and parse it; resolves { text, samples }. */
+export async function scrape(stack) {
+  const res = await stack.fetch('/metrics');
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return { text, samples: parseMetrics(text) };
+}
+
+/** Strict UTF-8 decode: throws on invalid bytes. */
+export function decodeUtf8Strict(buf) {
+  return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+}
+
+/** Unique-ish id usable as an X-Request-Id. */
+export function rid(prefix = 't') {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
