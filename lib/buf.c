@@ -1,6 +1,7 @@
 /* buf.c — growable byte buffer used for responses and log lines.
  * Doubling growth; an allocation failure is remembered instead of crashing the worker. */
 #include "buf.h"
+#include "utf8.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,36 +88,6 @@ int buf_printf(buf *b, const char *fmt, ...)
     int r = buf_vprintf(b, fmt, ap);
     va_end(ap);
     return r;
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there are not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
 }
 
 int buf_json_escape(buf *b, const char *str, size_t n)

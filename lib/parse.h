@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <jansson.h>
 #include "arena.h"
+#include "utf8.h"
 
 enum {
     PARSE_OK = 0,
@@ -34,7 +35,6 @@ int parse_urlencoded(arena *a, const char *s, size_t n, size_t max_fields, kvlis
 int parse_cookies(arena *a, const char *s, size_t n, size_t max_fields, kvlist *out);
 /* JSON body: must be an object or array, valid UTF-8, no deeper than max_depth. */
 int parse_json(const char *s, size_t n, size_t max_depth, json_t **out);
-int utf8_valid(const char *s, size_t n);
 /* First value for key, or NULL. */
 const char *kv_get(const kvlist *l, const char *key);
 int kv_add(arena *a, kvlist *l, const char *key, const char *value, size_t value_len);

@@ -1,0 +1,11 @@
+/* utf8.h — strict UTF-8 checks shared by the parsers and the JSON/log escaper: no overlong
+ * forms, no surrogates, nothing beyond U+10FFFF. */
+#ifndef BCF_UTF8_H
+#define BCF_UTF8_H
+#include <stddef.h>
+
+/* Length (2-4) of the valid multi-byte sequence at s, or 0 when the bytes there are not one. */
+size_t utf8_seq(const unsigned char *s, size_t n);
+/* 1 when all n bytes are valid UTF-8. */
+int utf8_valid(const char *s, size_t n);
+#endif
