@@ -200,6 +200,8 @@ static void access_log(request *req, response *res, double dur)
 {
     if (req->route && (req->route->flags & R_NOLOG) && res->status < 400)
         return;
+    if (!log_enabled(res->status >= 500 ? LOG_ERROR : LOG_INFO))
+        return;
     buf f;
     buf_init(&f);
     log_field_str(&f, "request_id", req->request_id);

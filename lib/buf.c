@@ -70,13 +70,21 @@ int buf_putc(buf *b, char c)
 
 int buf_vprintf(buf *b, const char *fmt, va_list ap)
 {
+    if (b->oom || (b->cap - b->len < 64 && buf_reserve(b, 64) < 0))
+        return -1;
+    /* one formatting pass when the text fits the room left, a second only when it does not */
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->data + b->len, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+    if (n < 0)
         return -1;
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    if ((size_t)n >= room) {
+        if (buf_reserve(b, (size_t)n) < 0)
+            return -1;
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
     return 0;
 }
