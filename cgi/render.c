@@ -1,5 +1,5 @@
 /* render.c — ClearSilver glue. Templates are parsed once per worker (HTML escaping of every var: set
- * before parsing) and rendered against a per-request HDF; NEOERR never escapes this file. */
+ * before parsing) and rendered against the language's data set plus this request's data. */
 #include "render.h"
 #include "log.h"
 #include "router.h"
@@ -49,6 +49,27 @@ static int lang_index(const char *lang)
     return 0;
 }
 
+/* The navigation lists every module, available or not. It is the same for every request in a
+ * language, so it lives in that language's data set (the fallback of every render) as Nav.*. */
+static NEOERR *build_nav(HDF *lh, const char *lang)
+{
+    NEOERR *e = STATUS_OK;
+    int i = 0;
+    for (const module *const *m = router_modules(); !e && m && *m; m++) {
+        if (!(*m)->nav_key)
+            continue;
+        char key[64];
+        snprintf(key, sizeof key, "Nav.%d.label", i);
+        e = hdf_set_value(lh, key, render_lang_string(lang, (*m)->nav_key));
+        if (!e && (*m)->nav_path) {
+            snprintf(key, sizeof key, "Nav.%d.path", i);
+            e = hdf_set_value(lh, key, (*m)->nav_path);
+        }
+        i++;
+    }
+    return e;
+}
+
 int render_init(const char *templates_dir)
 {
     snprintf(tdir, sizeof tdir, "%s", templates_dir);
@@ -61,6 +82,15 @@ int render_init(const char *templates_dir)
         if (e) {
             neo_to_msg(e, err, sizeof err);
             log_error("language file %s: %s", path, err);
+            return -1;
+        }
+    }
+    for (int i = 0; i < N_LANGS; i++) {
+        NEOERR *e = build_nav(lang_hdf[i], langs[i]);
+        if (e) {
+            char err[256];
+            neo_to_msg(e, err, sizeof err);
+            log_error("navigation: %s", err);
             return -1;
         }
     }
@@ -189,10 +219,15 @@ static NEOERR *out_cb(void *ctx, char *s)
     return STATUS_OK;
 }
 
-static void hdf_cleanup(void *p)
+/* Per-request data lives only under these top-level names of the language's data set. */
+static const char *const request_trees[] = {"req", "user", "page", "data"};
+
+static void clear_request_data(HDF *h)
 {
-    HDF *h = p;
-    hdf_destroy(&h);
+    for (size_t i = 0; i < sizeof request_trees / sizeof request_trees[0]; i++) {
+        NEOERR *e = hdf_remove_tree(h, request_trees[i]);
+        nerr_ignore(&e);
+    }
 }
 
 static NEOERR *fill_common(HDF *h, request *req, response *res)
@@ -217,25 +252,6 @@ static NEOERR *fill_common(HDF *h, request *req, response *res)
         if (!e)
             e = hdf_set_value(h, "user.logged_in", "1");
     }
-    /* the navigation lists every module, available or not */
-    int i = 0;
-    for (const module *const *m = router_modules(); !e && m && *m; m++) {
-        if (!(*m)->nav_key)
-            continue;
-        char key[64];
-        snprintf(key, sizeof key, "nav.%d.label", i);
-        e = hdf_set_value(h, key, render_lang_string(lang, (*m)->nav_key));
-        if (!e) {
-            snprintf(key, sizeof key, "nav.%d.path", i);
-            e = hdf_set_value(h, key, (*m)->nav_path ? (*m)->nav_path : "");
-        }
-        if (!e) {
-            snprintf(key, sizeof key, "nav.%d.active", i);
-            e = hdf_set_value(h, key,
-                              (*m)->nav_path && req->path && strcmp(req->path, (*m)->nav_path) == 0 ? "1" : "0");
-        }
-        i++;
-    }
     return e;
 }
 
@@ -244,14 +260,12 @@ int render_page(request *req, response *res, buf *out, char *err, size_t errlen)
     CSPARSE *cs = template_get(res->template, err, errlen);
     if (!cs)
         return -1;
-    HDF *h = NULL;
-    NEOERR *e = hdf_init(&h);
-    if (e) {
-        neo_to_msg(e, err, errlen);
-        return -1;
-    }
-    arena_on_cleanup(req->a, hdf_cleanup, h);
-    e = fill_common(h, req, res);
+    /* The language's data set (strings and navigation, built once) receives this request's
+     * data under req/user/page/data, which are removed again after rendering: no per-request
+     * copy of the constant part. */
+    HDF *h = lang_hdf[lang_index(req->lang)];
+    clear_request_data(h);
+    NEOERR *e = fill_common(h, req, res);
     if (!e && res->data) {
         char path[512] = "data";
         e = json_to_hdf(h, path, 4, sizeof path, res->data);
@@ -260,11 +274,10 @@ int render_page(request *req, response *res, buf *out, char *err, size_t errlen)
         /* the cached parse tree renders against this request's data, with the language as the
          * fallback ("global") data set */
         cs->hdf = h;
-        cs->global_hdf = lang_hdf[lang_index(req->lang)];
         e = cs_render(cs, out, out_cb);
         cs->hdf = NULL;
-        cs->global_hdf = NULL;
     }
+    clear_request_data(h);
     if (e) {
         neo_to_msg(e, err, errlen);
         return -1;

@@ -38,9 +38,9 @@
 <?cs if:user.logged_in ?>
 <nav id="sidenav" class="sidenav" aria-label="<?cs var:Lang.layout.modules ?>">
   <ul>
-  <?cs each:item = nav ?>
+  <?cs each:item = Nav ?>
     <?cs if:item.path ?>
-    <li><a href="<?cs var:item.path ?>"<?cs if:item.active == "1" ?> aria-current="page"<?cs /if ?>><?cs var:item.label ?></a></li>
+    <li><a href="<?cs var:item.path ?>"<?cs if:item.path == req.path ?> aria-current="page"<?cs /if ?>><?cs var:item.label ?></a></li>
     <?cs else ?>
     <li><span class="soon" title="<?cs var:Lang.layout.soon ?>"><?cs var:item.label ?></span></li>
     <?cs /if ?>

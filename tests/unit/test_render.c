@@ -34,7 +34,7 @@ static const char *PAGE_CS = "<?cs # page.cs: a test template ?>"
                              "[hello=<?cs var:Lang.hello ?>]"
                              "[lang=<?cs var:req.lang ?>]"
                              "[title=<?cs var:page.title ?>]"
-                             "[nav=<?cs each:n = nav ?><?cs var:n.label ?>@<?cs var:n.path ?>;<?cs /each ?>]"
+                             "[nav=<?cs each:n = Nav ?><?cs var:n.label ?>@<?cs var:n.path ?>;<?cs /each ?>]"
                              "[list=<?cs each:i = data.list ?><?cs var:i ?>,<?cs /each ?>]";
 
 static void setup(void)
