@@ -149,11 +149,11 @@ async function dashboardSummary(tid: number): Promise<string | null> {
 
 // ------------------------------------------------------------------ templates (a ClearSilver subset)
 // Parsed once per process into a tree, rendered per request against a data tree with the
-// language strings as the fallback ("global") data, every var: HTML-escaped (Config.AutoEscape).
+// language strings as the fallback ("global") data, every var: HTML-escaped (Config.VarEscapeMode = html).
 type Node =
   | { t: "text"; s: string }
   | { t: "var"; path: string[] }
-  | { t: "if"; path: string[]; eq: string | null; then: Node[]; else: Node[] }
+  | { t: "if"; path: string[]; eq: string | null; eqPath: string[] | null; then: Node[]; else: Node[] }
   | { t: "each"; name: string; path: string[]; body: Node[] };
 
 function parseTemplate(name: string): Node[] {
@@ -179,8 +179,10 @@ function parseTemplate(name: string): Node[] {
       top.nodes.push(...parseTemplate(m[1]));
     } else if ((m = cmd.match(/^var:([\w.]+)$/))) {
       top.nodes.push({ t: "var", path: m[1].split(".") });
-    } else if ((m = cmd.match(/^if:([\w.]+)(?:\s*==\s*"([^"]*)")?$/))) {
-      const n: Node = { t: "if", path: m[1].split("."), eq: m[2] ?? null, then: [], else: [] };
+    } else if ((m = cmd.match(/^if:([\w.]+)(?:\s*==\s*(?:"([^"]*)"|([\w.]+)))?$/))) {
+      const n: Node = {
+        t: "if", path: m[1].split("."), eq: m[2] ?? null, eqPath: m[3] ? m[3].split(".") : null, then: [], else: [],
+      };
       top.nodes.push(n);
       stack.push({ nodes: n.then, node: n });
     } else if (cmd === "else") {
@@ -235,7 +237,9 @@ function render(nodes: Node[], data: Tree, global: Tree, locals: Tree): string {
       }
       case "if": {
         const v = lookup(data, global, locals, n.path);
-        const ok = n.eq !== null ? v === n.eq : typeof v === "string" && v !== "" && v !== "0";
+        const ok = n.eqPath !== null
+          ? v === lookup(data, global, locals, n.eqPath)
+          : n.eq !== null ? v === n.eq : typeof v === "string" && v !== "" && v !== "0";
         out += render(ok ? n.then : n.else, data, global, locals);
         break;
       }
@@ -290,6 +294,10 @@ const NAV: [string, string][] = [
   ["nav.documentos", ""], ["nav.configuracoes", ""], ["nav.assinaturas", ""],
 ];
 
+// built once per language into its data set, as cgi/render.c does (Nav.*)
+for (const lang of Object.keys(LANGS))
+  LANGS[lang].Nav = NAV.map(([key, p]) => (p ? { label: langString(lang, key), path: p } : { label: langString(lang, key) }));
+
 const LOGIN_TPL = parseTemplate("auth/login.cs");
 
 function pickLang(cookieLang: string | undefined, queryLang: string | undefined, accept: string | null): string {
@@ -341,11 +349,9 @@ const app = new Elysia()
       setCookie = { "Set-Cookie": `bcf_csrf=${csrf}; Path=/; HttpOnly; SameSite=Lax` };
     }
     const path = new URL(request.url).pathname;
-    const nav: Tree[] = NAV.map(([key, p]) => ({ label: langString(lang, key), path: p, active: p === path ? "1" : "0" }));
     const data: Tree = {
       req: { lang, path, request_id: rid, csrf, other_lang: lang === "en" ? "pt-BR" : "en" },
       page: { title: langString(lang, "auth.title") },
-      nav,
       data: { next: safeNext(query.next) },
     };
     const html = render(LOGIN_TPL, data, LANGS[lang], {});
