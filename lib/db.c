@@ -231,15 +231,18 @@ int db_tx(int (*fn)(void *arg), void *arg)
         in_tx = 0;
         if (committed)
             return 0;
-        char state[6];
+        char state[6], error[sizeof last_error];
         snprintf(state, sizeof state, "%s", last_state);
+        snprintf(error, sizeof error, "%s", last_error);
         if (db_conn())
             simple("ROLLBACK");
+        /* the caller learns why the transaction failed, not how the rollback went */
+        snprintf(last_state, sizeof last_state, "%s", state);
+        snprintf(last_error, sizeof last_error, "%s", error);
         int retryable = strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0;
         if (!retryable || attempt >= retries)
             return rc ? rc : -1;
         log_info("transaction retry %d after SQLSTATE %s", attempt + 1, state);
-        snprintf(last_state, sizeof last_state, "%s", state);
     }
 }
 
