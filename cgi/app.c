@@ -381,14 +381,27 @@ static void run(request *req, response *res, fcgi_req *fr)
         res->status = 200;
 }
 
+/* Response buffers are reused from request to request (one request at a time per process). */
+static buf keep_headers, keep_body;
+
+static void keep(buf *keeper, buf *used)
+{
+    *keeper = *used;
+    if (keeper->cap > 262144)
+        buf_free(keeper);
+    buf_clear(keeper);
+}
+
 void app_dispatch(fcgi_req *fr, buf *out)
 {
     request req;
     response res;
     memset(&req, 0, sizeof req);
     memset(&res, 0, sizeof res);
-    buf_init(&res.headers);
-    buf_init(&res.body);
+    res.headers = keep_headers;
+    res.body = keep_body;
+    buf_clear(&res.headers);
+    buf_clear(&res.body);
     req.a = fr->a;
     req.params = fr->params;
     req.started = now_s();
@@ -429,6 +442,6 @@ void app_dispatch(fcgi_req *fr, buf *out)
     access_log(&req, &res, dur);
     if (res.data)
         json_decref(res.data);
-    buf_free(&res.headers);
-    buf_free(&res.body);
+    keep(&keep_headers, &res.headers);
+    keep(&keep_body, &res.body);
 }

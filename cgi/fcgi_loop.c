@@ -180,8 +180,9 @@ static void run_request(struct conn *c)
         r.params_too_large = 1; /* malformed params are treated as an unusable header block */
     r.body = c->body.data ? c->body.data : "";
     r.body_len = c->body.len;
-    buf resp;
-    buf_init(&resp);
+    /* one response buffer per process, kept between requests: no regrowth per request */
+    static buf resp;
+    buf_clear(&resp);
     opts->dispatch(&r, &resp);
     if (resp.oom) {
         buf_clear(&resp);
@@ -189,7 +190,8 @@ static void run_request(struct conn *c)
     }
     put_stream(&c->out, FCGI_STDOUT, c->req_id, resp.data ? resp.data : "", resp.len);
     put_end_request(&c->out, c->req_id, FCGI_REQUEST_COMPLETE);
-    buf_free(&resp);
+    if (resp.cap > 262144)
+        buf_free(&resp); /* a rare huge response does not pin its memory */
     arena_reset(&req_arena);
     /* release request buffers that grew large; keep small ones for the next request */
     if (c->body.cap > 65536)
