@@ -116,7 +116,7 @@ static const char *pick_lang(request *req)
     const char *q = req_query(req, "lang");
     if (q && render_lang_known(q))
         return q;
-    const char *al = req_header(req, "HTTP_ACCEPT_LANGUAGE");
+    const char *al = req->accept_language;
     if (al) {
         /* the first listed language that we speak wins; quality values are rarely reordered */
         for (const char *p = al; *p;) {
@@ -406,28 +406,57 @@ void app_dispatch(fcgi_req *fr, buf *out)
     req.params = fr->params;
     req.started = now_s();
     req.route_idx = -1;
-    req.method = req_param(&req, "REQUEST_METHOD");
+    /* one pass over the params for everything the pipeline needs (first occurrence wins) */
+    const char *rid_header = NULL, *rid_nginx = NULL, *cookie = NULL, *script_name = NULL;
+    for (size_t i = 0; i < req.params.n; i++) {
+        const char *k = req.params.items[i].key, *v = req.params.items[i].value;
+#define TAKE(name, slot)                                                                                               \
+    if (!(slot) && strcmp(k, name) == 0) {                                                                             \
+        (slot) = v;                                                                                                    \
+        continue;                                                                                                      \
+    }
+        switch (k[0]) {
+        case 'R':
+            TAKE("REQUEST_METHOD", req.method);
+            TAKE("REMOTE_ADDR", req.remote_addr);
+            TAKE("REQUEST_ID", rid_nginx);
+            break;
+        case 'D':
+            TAKE("DOCUMENT_URI", req.path);
+            break;
+        case 'Q':
+            TAKE("QUERY_STRING", req.query_string);
+            break;
+        case 'C':
+            TAKE("CONTENT_TYPE", req.content_type);
+            break;
+        case 'S':
+            TAKE("SCRIPT_NAME", script_name);
+            break;
+        case 'H':
+            TAKE("HTTP_COOKIE", cookie);
+            TAKE("HTTP_X_REQUEST_ID", rid_header);
+            TAKE("HTTP_ACCEPT_LANGUAGE", req.accept_language);
+            break;
+        }
+#undef TAKE
+    }
     req.method_idx = req.method ? metrics_method_index(req.method) : M_OTHER;
     req.is_head = req.method && strcmp(req.method, "HEAD") == 0;
-    req.path = req_param(&req, "DOCUMENT_URI");
     if (!req.path)
-        req.path = req_param(&req, "SCRIPT_NAME");
-    req.query_string = req_param(&req, "QUERY_STRING");
-    req.content_type = req_param(&req, "CONTENT_TYPE");
-    req.remote_addr = req_param(&req, "REMOTE_ADDR");
+        req.path = script_name;
     req.body = fr->body;
     req.body_len = fr->body_len;
     req.api = req.path && strncmp(req.path, "/api/", 5) == 0;
-    const char *rid = req_header(&req, "HTTP_X_REQUEST_ID");
+    const char *rid = rid_header;
     if (!rid || !valid_request_id(rid))
-        rid = req_param(&req, "REQUEST_ID");
+        rid = rid_nginx;
     if (!rid || !valid_request_id(rid)) {
         char gen[40];
         random_token(gen, sizeof gen, 16);
         rid = arena_strdup(req.a, gen);
     }
     req.request_id = rid;
-    const char *cookie = req_header(&req, "HTTP_COOKIE");
     if (cookie)
         parse_cookies(req.a, cookie, strlen(cookie), (size_t)config_int("http.max_fields"), &req.cookies);
     if (!req.lang)

@@ -29,6 +29,7 @@ typedef struct request {
     const char *content_type;
     const char *remote_addr;
     const char *request_id;
+    const char *accept_language;
     const char *lang;          /* pt-BR or en */
     kvlist params;             /* FastCGI params (CGI variables, HTTP_* headers) */
     kvlist query, form, cookies, path_params;

@@ -77,7 +77,8 @@ struct memo {
     const char *value;
     unsigned gen;
 };
-#define MEMO_SLOTS 256
+#define MEMO_SLOTS 1024
+#define MEMO_PROBES 4
 static struct memo memo[MEMO_SLOTS];
 static unsigned memo_gen = 1;
 
@@ -292,14 +293,25 @@ const char *config_get(const char *key)
     uint32_t h = 2166136261u;
     for (const char *p = key; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
-    struct memo *m = &memo[h % MEMO_SLOTS];
-    if (m->gen == memo_gen && strcmp(m->key, key) == 0)
-        return m->value;
+    /* a few probes, so two hot keys that share a slot do not evict each other forever */
+    struct memo *free_slot = NULL;
+    for (int i = 0; i < MEMO_PROBES; i++) {
+        struct memo *m = &memo[(h + (uint32_t)i) % MEMO_SLOTS];
+        if (m->gen != memo_gen) {
+            if (!free_slot)
+                free_slot = m;
+            continue;
+        }
+        if (strcmp(m->key, key) == 0)
+            return m->value;
+    }
     const char *v = resolve(key);
-    if (strlen(key) < sizeof m->key) {
-        strcpy(m->key, key);
-        m->value = v;
-        m->gen = memo_gen;
+    if (!free_slot)
+        free_slot = &memo[h % MEMO_SLOTS];
+    if (strlen(key) < sizeof free_slot->key) {
+        strcpy(free_slot->key, key);
+        free_slot->value = v;
+        free_slot->gen = memo_gen;
     }
     return v;
 }
