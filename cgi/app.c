@@ -359,7 +359,8 @@ static void run(request *req, response *res, fcgi_req *fr)
         if (req->api) {
             res_error(req, res, 401, "unauthenticated", "login required");
         } else {
-            char *next = arena_printf(req->a, "/login?next=%s", req->path);
+            const char *enc = url_encode(req->a, req->path);
+            char *next = enc ? arena_printf(req->a, "/login?next=%s", enc) : NULL;
             res_redirect(res, next ? next : "/login");
         }
         return;

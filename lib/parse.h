@@ -29,6 +29,8 @@ typedef struct kvlist {
 /* Decodes %XX and (when plus_is_space) '+' into a NUL-terminated arena string.
  * Rejects bad escapes, NUL bytes and invalid UTF-8. */
 int url_decode(arena *a, const char *s, size_t n, int plus_is_space, char **out, size_t *outlen);
+/* Percent-encodes s for a query value (unreserved characters and '/' stay as they are). */
+char *url_encode(arena *a, const char *s);
 /* application/x-www-form-urlencoded and query strings: a=1&b=2. Empty pieces are skipped. */
 int parse_urlencoded(arena *a, const char *s, size_t n, size_t max_fields, kvlist *out);
 /* Cookie header: name=value; name2=value2 (RFC 6265; values may be quoted, not decoded). */

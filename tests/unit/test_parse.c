@@ -604,6 +604,21 @@ START_TEST(test_kv_list)
 }
 END_TEST
 
+START_TEST(test_url_encode_round_trip)
+{
+    arena a;
+    arena_init(&a, 0);
+    const char *in = "/bots/{id}?x=1&y=\xC3\xA9 z";
+    char *enc = url_encode(&a, in);
+    ck_assert_str_eq(enc, "/bots/%7Bid%7D%3Fx%3D1%26y%3D%C3%A9%20z");
+    char *dec;
+    size_t len;
+    ck_assert_int_eq(url_decode(&a, enc, strlen(enc), 1, &dec, &len), PARSE_OK);
+    ck_assert_str_eq(dec, in);
+    arena_destroy(&a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("parse");
@@ -642,6 +657,7 @@ int main(void)
     tc = tcase_create("utf8_kv");
     tcase_add_test(tc, test_utf8_valid_cases);
     tcase_add_test(tc, test_kv_list);
+    tcase_add_test(tc, test_url_encode_round_trip);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
