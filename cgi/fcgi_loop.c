@@ -346,38 +346,39 @@ static int on_readable(struct conn *c)
     return c->closing ? -1 : 0;
 }
 
-static void accept_all(int lfd)
+/* Takes one pending connection per wake-up: nginx opens its kept-alive connections in a burst,
+ * and a worker that drained the whole backlog at once would end up with all of them while the
+ * other workers idle. One at a time, the workers woken by the burst share it. */
+static void accept_one(int lfd)
 {
-    for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or another worker took it */
-        if (n_conns >= opts->max_conns) {
-            close(fd);
-            log_warn("connection limit %d reached; refusing", opts->max_conns);
-            continue;
-        }
-        struct conn *c = calloc(1, sizeof(*c));
-        if (!c) {
-            close(fd);
-            continue;
-        }
-        c->fd = fd;
-        buf_init(&c->out);
-        buf_init(&c->params);
-        buf_init(&c->body);
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            close(fd);
-            free(c);
-            continue;
-        }
-        c->next = conns;
-        if (conns)
-            conns->prev = c;
-        conns = c;
-        n_conns++;
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return; /* EAGAIN, or another worker took it */
+    if (n_conns >= opts->max_conns) {
+        close(fd);
+        log_warn("connection limit %d reached; refusing", opts->max_conns);
+        return;
     }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    buf_init(&c->out);
+    buf_init(&c->params);
+    buf_init(&c->body);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    c->next = conns;
+    if (conns)
+        conns->prev = c;
+    conns = c;
+    n_conns++;
 }
 
 static double mono(void)
@@ -443,7 +444,7 @@ int fcgi_loop_run(const fcgi_loop_opts *o)
             void *p = events[i].data.ptr;
             if (p == NULL) {
                 if (!stopping)
-                    accept_all(o->listen_fd);
+                    accept_one(o->listen_fd);
                 continue;
             }
             if (p == &extra_marker) {
