@@ -6,6 +6,7 @@
 #include <ClearSilver.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <glob.h>
 #include <string.h>
 
 #define MAX_TEMPLATES 128
@@ -79,6 +80,17 @@ int render_init(const char *templates_dir)
         NEOERR *e = hdf_init(&lang_hdf[i]);
         if (!e)
             e = hdf_read_file(lang_hdf[i], path);
+        /* each module keeps its strings in lang/<lang>/<module>.hdf, read after the shared file */
+        glob_t g;
+        char pat[1200];
+        snprintf(pat, sizeof pat, "%s/lang/%s/*.hdf", tdir, langs[i]);
+        if (!e && glob(pat, 0, NULL, &g) == 0) {
+            for (size_t k = 0; k < g.gl_pathc && !e; k++) {
+                snprintf(path, sizeof path, "%s", g.gl_pathv[k]);
+                e = hdf_read_file(lang_hdf[i], path);
+            }
+            globfree(&g);
+        }
         if (e) {
             neo_to_msg(e, err, sizeof err);
             log_error("language file %s: %s", path, err);
@@ -213,9 +225,9 @@ static NEOERR *json_to_hdf(HDF *h, char *path, size_t plen, size_t cap, json_t *
     }
 }
 
-static NEOERR *out_cb(void *ctx, char *s)
+static NEOERR *out_cb(void *out, char *s)
 {
-    buf_puts(ctx, s);
+    buf_puts(out, s);
     return STATUS_OK;
 }
 

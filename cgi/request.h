@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include "arena.h"
 #include "buf.h"
+#include "ctx.h"
 #include "parse.h"
 
 struct route;
@@ -17,6 +18,12 @@ typedef struct session_info {
     const char *role;
     const char *sid_hash; /* hex SHA-256 of the session id, the Redis key suffix */
     const char *csrf;     /* the session's CSRF token */
+    const char *tenant_kind; /* company, trader or influencer */
+    long long mfa_at;     /* unix time of the last 2FA check in this session (0 = never) */
+    int mfa_enrolled;     /* the user has TOTP enabled */
+    int staff;            /* holds a company (department) role */
+    long long token_id;   /* > 0 when authenticated by a personal API token, not a cookie */
+    const char *const *scopes; /* the token's scopes (NULL-terminated), NULL for sessions */
 } session_info;
 
 typedef struct request {
@@ -40,6 +47,7 @@ typedef struct request {
     const struct route *route;
     int route_idx;
     session_info *session;
+    ctx cx;                    /* the actor for lib calls: user, tenant, address, request id */
     const char *csrf;          /* token forms must echo (session's, or the anonymous cookie) */
     double started;
 } request;

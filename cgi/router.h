@@ -14,6 +14,10 @@ enum route_flags {
     R_INTERNAL = 1 << 3,   /* only metrics.allow addresses (health/detailed, metrics) */
     R_NO_CSRF_SIGNED = 1 << 4, /* exempt from CSRF because the body carries its own signature */
     R_NOLOG = 1 << 5,      /* no access-log line (liveness probes) */
+    R_STEPUP = 1 << 6,     /* 2FA enrolled and checked within session.stepup_s (money, credentials, 2FA) */
+    R_MFA_SETUP = 1 << 7,  /* reachable before a user who must enrol in 2FA has done so */
+    R_SESSION_ONLY = 1 << 8, /* browser session only: personal API tokens are refused (account security) */
+    R_DEV = 1 << 9,        /* exists only when app.env = development (404 otherwise) */
 };
 
 typedef struct route {
@@ -21,8 +25,9 @@ typedef struct route {
     const char *pattern;      /* "/bots/{id}" */
     handler_fn handler;
     unsigned flags;
-    const char *permission;   /* "bots.read", NULL = any authenticated user */
-    const char *rate_action;  /* "p2p.create_order", NULL = the global per-IP default */
+    const char *permission;   /* "audit.read": needed on top of R_AUTH; NULL = any signed-in user */
+    const char *rate_action;  /* "p2p.create_order": config ratelimit.<action>, counted per user
+                               * (per address before login); NULL = only the global limits */
 } route;
 
 typedef struct module {

@@ -1,6 +1,7 @@
 /* botctl.c — the operator's command line: migrations, demo data, job submission and a health
  * probe. Every subcommand reads the same config file as the servers. */
 #include "cache.h"
+#include "commands.h"
 #include "config.h"
 #include "db.h"
 #include "kv.h"
@@ -18,7 +19,9 @@ static void usage(void)
                     "  demo-load                         create the demo company, trader and login (idempotent)\n"
                     "  job-enqueue TYPE [JSON]           queue a job for the worker; prints its id\n"
                     "  cache-invalidate TAG              drop every cache entry stored with TAG (e.g. tenant:2)\n"
-                    "  config-check                      load the config and print every key's value\n");
+                    "  config-check                      load the config and print every key's value\n"
+                    "  keys generate|list|rotate         manage the credential vault's master keys (see docs/security.md)\n"
+                    "  audit verify                      check the audit log's hash chain; non-zero exit when broken\n");
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -158,8 +161,10 @@ int main(int argc, char **argv)
     log_open(NULL, "warn", "botctl");
     if (sodium_init() < 0)
         return 1;
-    db_configure(NULL);
     const char *cmd = argv[i++];
+    /* schema changes run as the owning role; everything else as the application's role */
+    const char *mdsn = config_get("db.migrate_dsn");
+    db_configure(!strcmp(cmd, "migrate") && mdsn && *mdsn ? mdsn : NULL);
     int rc;
     if (!strcmp(cmd, "migrate"))
         rc = cmd_migrate(argc - i, argv + i);
@@ -171,6 +176,10 @@ int main(int argc, char **argv)
         rc = cmd_cache_invalidate(argc - i, argv + i);
     else if (!strcmp(cmd, "config-check"))
         rc = cmd_config_check();
+    else if (!strcmp(cmd, "keys"))
+        rc = cmd_keys(argc - i, argv + i);
+    else if (!strcmp(cmd, "audit"))
+        rc = cmd_audit(argc - i, argv + i);
     else {
         usage();
         rc = 2;

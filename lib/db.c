@@ -47,7 +47,7 @@ void db_close(void)
     forget_prepared();
 }
 
-static void set_error(const char *state, const char *msg)
+void db_set_error(const char *state, const char *msg)
 {
     snprintf(last_state, sizeof last_state, "%s", state ? state : "");
     snprintf(last_error, sizeof last_error, "%s", msg ? msg : "");
@@ -71,7 +71,7 @@ static int connect_now(void)
     conn = PQconnectdbParams(keys, vals, 1);
     free(password);
     if (PQstatus(conn) != CONNECTION_OK) {
-        set_error("08006", PQerrorMessage(conn));
+        db_set_error("08006", PQerrorMessage(conn));
         PQfinish(conn);
         conn = NULL;
         return -1;
@@ -148,7 +148,7 @@ static PGresult *query_once(arena *a, const char *name, const char *sql, int npa
     PGconn *c = db_conn();
     if (!c) {
         if (!last_state[0])
-            set_error("08006", "database unavailable");
+            db_set_error("08006", "database unavailable");
         return NULL;
     }
     double t0 = now_s();
@@ -159,7 +159,7 @@ static PGresult *query_once(arena *a, const char *name, const char *sql, int npa
             int ok = PQresultStatus(p) == PGRES_COMMAND_OK;
             if (!ok) {
                 const char *st = PQresultErrorField(p, PG_DIAG_SQLSTATE);
-                set_error(st ? st : "08006", PQresultErrorMessage(p));
+                db_set_error(st ? st : "08006", PQresultErrorMessage(p));
                 PQclear(p);
                 metrics_db(now_s() - t0, 0);
                 return NULL;
@@ -177,7 +177,7 @@ static PGresult *query_once(arena *a, const char *name, const char *sql, int npa
     metrics_db(now_s() - t0, ok);
     if (!ok) {
         const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        set_error(code ? code : "08006", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+        db_set_error(code ? code : "08006", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
         if (!code || PQstatus(c) != CONNECTION_OK)
             log_warn("postgresql query failed: %s", last_error);
         PQclear(r);

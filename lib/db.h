@@ -18,6 +18,8 @@ PGresult *db_query(arena *a, const char *name, const char *sql, int nparams, con
 /* Same, for statements that return no rows; returns affected rows or -1. */
 long db_exec(arena *a, const char *name, const char *sql, int nparams, const char *const *params);
 const char *db_sqlstate(void);
+/* Records a failure found before a statement was sent (used by the tenant helper). */
+void db_set_error(const char *state, const char *msg);
 const char *db_error(void);
 /* BEGIN; fn(arg); COMMIT — retried on serialization failure (40001) and deadlock (40P01) up to
  * db.retry_max times. fn returns 0 to commit, negative to roll back (that value is returned). */

@@ -12,17 +12,15 @@ static const module upcoming[] = {
     {"financeiro", "nav.financeiro", NULL, NULL, 0},
     {"marketing", "nav.marketing", NULL, NULL, 0},
     {"vendas", "nav.vendas", NULL, NULL, 0},
-    {"seguranca", "nav.seguranca", NULL, NULL, 0},
     {"sac", "nav.sac", NULL, NULL, 0},
-    {"auditoria", "nav.auditoria", NULL, NULL, 0},
     {"documentos", "nav.documentos", NULL, NULL, 0},
-    {"configuracoes", "nav.configuracoes", NULL, NULL, 0},
     {"assinaturas", "nav.assinaturas", NULL, NULL, 0},
 };
 
 const module *const all_modules[] = {
-    &dashboard_module, &upcoming[0], &upcoming[1],  &upcoming[2],  &upcoming[3],  &upcoming[4],
-    &upcoming[5],      &upcoming[6], &upcoming[7],  &upcoming[8],  &upcoming[9],  &upcoming[10],
-    &upcoming[11],     &upcoming[12], &upcoming[13], &upcoming[14], &auth_module, &system_module,
+    &dashboard_module, &upcoming[0], &upcoming[1],  &upcoming[2],  &upcoming[3], &upcoming[4],
+    &upcoming[5],      &upcoming[6], &upcoming[7],  &upcoming[8],  &seguranca_module, &upcoming[9],
+    &auditoria_module, &upcoming[10], &admin_module, &upcoming[11], &account_module, &mfa_module,
+    &sessions_module,  &credentials_module, &privacy_module, &devmail_module, &auth_module, &system_module,
     NULL,
 };

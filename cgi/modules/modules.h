@@ -7,5 +7,14 @@
 extern const module system_module;
 extern const module auth_module;
 extern const module dashboard_module;
+extern const module account_module;     /* account.c: registration, e-mail verification, password change/reset */
+extern const module mfa_module;         /* mfa.c: 2FA enrolment, the login's second step, recovery codes */
+extern const module sessions_module;    /* sessions.c: "your sessions" and personal API tokens */
+extern const module admin_module;       /* admin.c: permission matrix and role assignment */
+extern const module credentials_module; /* credentials.c: exchange API keys in the vault */
+extern const module auditoria_module;   /* auditoria.c: the audit trail, filters, CSV */
+extern const module seguranca_module;   /* seguranca.c: security events and alerts */
+extern const module privacy_module;     /* privacy.c: LGPD terms, consent, export, deletion */
+extern const module devmail_module;     /* devmail.c: captured e-mail, development only */
 extern const module *const all_modules[];
 #endif

@@ -116,13 +116,26 @@ export async function childPids(ppid) {
  * Options: workers (FastCGI pool size, default 2), appEnv ('test'), httpPort (default: a free one),
  * timeoutMs for the start.
  */
-export async function startStack({ workers = 2, appEnv = 'test', httpPort, timeoutMs = 180_000 } = {}) {
+// Limits a test stack starts with: the suites send thousands of requests from one address, so the
+// per-address and per-user defaults are raised; a test of the limits passes its own `config`.
+export const TEST_CONFIG = {
+  'ratelimit.default': '1000000/min',
+  'ratelimit.user': '1000000/min',
+  'ratelimit.auth.login': '1000000/min',
+};
+
+/**
+ * Starts a stack. `config` adds app config lines (key: value) on top of TEST_CONFIG, e.g.
+ * { 'mail.smtp_url': 'smtp://127.0.0.1:2525' } or { 'ratelimit.default': '5/min' }.
+ */
+export async function startStack({ workers = 2, appEnv = 'test', httpPort, timeoutMs = 180_000, config = {} } = {}) {
   await mkdir(path.join(REPO, 'var'), { recursive: true });
   const varDir = await mkdtemp(path.join(REPO, 'var', 'test-'));
   // Owner mark: dev/test removes var/test-* stacks only when this process is gone.
   await writeFile(path.join(varDir, '.harness-pid'), `${process.pid}\n`);
   const args = ['start', '--var', varDir, '--env', appEnv, '--workers', String(workers)];
   if (httpPort) args.push('--http-port', String(httpPort));
+  for (const [k, v] of Object.entries({ ...TEST_CONFIG, ...config })) args.push('--conf', `${k} = ${v}`);
   live.add(varDir);
   try {
     await run(STACK, args, { timeoutMs });

@@ -126,11 +126,15 @@ export async function sessionCsrf(stack, cookie) {
   return m ? m[1] : null;
 }
 
-/** Runs SQL through psql as botcriptofy on the stack's socket; resolves trimmed stdout (-t -A). */
-export async function psql(stack, sql) {
+/**
+ * Runs SQL through psql on the stack's socket; resolves trimmed stdout (-t -A). As the
+ * application's role (botcriptofy) unless `user` says otherwise: 'botcriptofy_owner' owns the
+ * schema, 'postgres' is the superuser (to play an attacker with full access).
+ */
+export async function psql(stack, sql, { user = 'botcriptofy' } = {}) {
   const bin = stack.env.BCF_PG_BIN ? path.join(stack.env.BCF_PG_BIN, 'psql') : 'psql';
   const { stdout } = await run(bin, ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1',
-    '-h', path.join(stack.varDir, 'run'), '-p', stack.env.BCF_PG_PORT, '-U', 'botcriptofy', '-d', 'botcriptofy',
+    '-h', path.join(stack.varDir, 'run'), '-p', stack.env.BCF_PG_PORT, '-U', user, '-d', 'botcriptofy',
     '-c', sql], { timeoutMs: 30_000 });
   return stdout.trim();
 }

@@ -1,0 +1,7 @@
+/* commands.h — botctl subcommands that live in their own files (botctl.c dispatches). Each gets
+ * the arguments after its name and returns the process exit status. */
+#ifndef BCF_CLI_COMMANDS_H
+#define BCF_CLI_COMMANDS_H
+int cmd_keys(int argc, char **argv);  /* keys.c: generate | list | rotate */
+int cmd_audit(int argc, char **argv); /* audit.c: verify */
+#endif

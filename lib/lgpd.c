@@ -1,0 +1,2 @@
+/* lgpd.c — placeholder until the implementation lands in this change. */
+typedef int lgpd_placeholder;

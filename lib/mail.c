@@ -1,0 +1,2 @@
+/* mail.c — placeholder until the implementation lands in this change. */
+typedef int mail_placeholder;

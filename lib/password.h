@@ -1,0 +1,21 @@
+/* password.h — password hashing and policy: argon2id PHC strings via libsodium (parameters from
+ * config, rehash on login when they rise) and refusal of short or commonly used passwords. */
+#ifndef BCF_PASSWORD_H
+#define BCF_PASSWORD_H
+#include <sodium.h>
+
+#define PASSWORD_HASH_MAX crypto_pwhash_STRBYTES
+
+/* Hashes with password.opslimit / password.memlimit_kib into out. 0 or -1. */
+int password_hash(const char *password, char out[PASSWORD_HASH_MAX]);
+/* 1 when password matches hash, 0 otherwise (also 0 for a malformed hash). */
+int password_verify(const char *hash, const char *password);
+/* 1 when hash was made with weaker parameters than the config asks for now. */
+int password_needs_rehash(const char *hash);
+/* NULL when acceptable, else the i18n key of the reason: "password.too_short",
+ * "password.too_long" (> 1024 bytes), "password.common" (in the bundled list, case-insensitive,
+ * also when it merely repeats the e-mail's local part), "password.invalid" (not UTF-8). */
+const char *password_policy_error(const char *password, const char *email);
+/* Loads password.common_list (called lazily by the policy check; exposed for tests). */
+int password_load_common(const char *path);
+#endif

@@ -1,0 +1,2 @@
+/* ratelimit.c — placeholder until the implementation lands in this change. */
+typedef int ratelimit_placeholder;

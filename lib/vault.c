@@ -1,0 +1,2 @@
+/* vault.c — placeholder until the implementation lands in this change. */
+typedef int vault_placeholder;
