@@ -1,7 +1,12 @@
 /* app.c — the request pipeline. Route flags drive every cross-cutting check, so handlers hold
  * only their own logic; every failure becomes a 4xx/5xx in the one error shape, never a crash. */
 #include "app.h"
+#include "cache.h"
 #include "config.h"
+#include "kv.h"
+#include "rbac.h"
+#include "ratelimit.h"
+#include "secevent.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
+#include <time.h>
 
 int app_worker_slot = -1;
 
@@ -53,8 +59,8 @@ int app_init(void)
     return render_init(tdir);
 }
 
-/* metrics.allow: comma-separated addresses or CIDR blocks */
-int app_addr_allowed(const char *addr)
+/* Is addr inside list (comma-separated addresses or CIDR blocks)? */
+int app_addr_in_list(const char *addr, const char *list)
 {
     if (!addr)
         return 0;
@@ -62,7 +68,6 @@ int app_addr_allowed(const char *addr)
     int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
     if (inet_pton(fam, addr, want) != 1)
         return 0;
-    const char *list = config_get("metrics.allow");
     char item[128];
     while (list && *list) {
         const char *comma = strchr(list, ',');
@@ -96,6 +101,11 @@ int app_addr_allowed(const char *addr)
             return 1;
     }
     return 0;
+}
+
+int app_addr_allowed(const char *addr)
+{
+    return app_addr_in_list(addr, config_get("metrics.allow"));
 }
 
 static int valid_request_id(const char *s)
@@ -221,6 +231,11 @@ static void access_log(request *req, response *res, double dur)
     buf_free(&f);
 }
 
+static void json_decref_cb(void *p)
+{
+    json_decref(p);
+}
+
 static int load_session(request *req)
 {
     const char *tok = req_cookie(req, session_cookie_name());
@@ -239,8 +254,169 @@ static int load_session(request *req)
     si->role = s->role;
     si->sid_hash = s->sid_hash;
     si->csrf = s->csrf;
+    si->tenant_kind = s->tenant_kind;
+    si->mfa_at = s->mfa_at;
+    si->mfa_enrolled = s->mfa_enrolled;
     req->session = si;
     return 0;
+}
+
+/* A personal API token (Bearer, /api/v1 only). The row is cached by prefix; the secret is
+ * checked against its SHA-256 in constant time. 0 = signed in, -1 = invalid, -2 = unavailable. */
+static int load_token(request *req, const char *bearer)
+{
+    char prefix[16], secret[64];
+    if (api_token_split(bearer, prefix, sizeof prefix, secret, sizeof secret) < 0)
+        return -1;
+    size_t len = 0;
+    char *v = cache_get(req->a, "apitoken", "prefix", prefix, &len);
+    json_t *j = NULL;
+    if (v) {
+        j = json_loadb(v, len, 0, NULL);
+    } else {
+        const char *p[] = {prefix};
+        PGresult *r = db_query(req->a, "apitoken_load",
+                               "SELECT t.id, t.user_id, t.tenant_id, t.token_hash, array_to_string(t.scopes, ','), "
+                               "coalesce(extract(epoch from t.expires_at)::bigint, 0), u.email, u.display_name, u.role, "
+                               "tn.kind, (u.totp_enabled_at IS NOT NULL)::int "
+                               "FROM api_tokens t JOIN users u ON u.id = t.user_id AND u.tenant_id = t.tenant_id "
+                               "AND u.status = 'active' JOIN tenants tn ON tn.id = t.tenant_id "
+                               "WHERE t.prefix = $1 AND t.revoked_at IS NULL",
+                               1, p);
+        if (!r)
+            return -2;
+        if (PQntuples(r) != 1)
+            return -1;
+        j = json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i}", "id",
+                      (json_int_t)atoll(PQgetvalue(r, 0, 0)), "uid", (json_int_t)atoll(PQgetvalue(r, 0, 1)), "tid",
+                      (json_int_t)atoll(PQgetvalue(r, 0, 2)), "hash", PQgetvalue(r, 0, 3), "scopes",
+                      PQgetvalue(r, 0, 4), "exp", (json_int_t)atoll(PQgetvalue(r, 0, 5)), "email",
+                      PQgetvalue(r, 0, 6), "name", PQgetvalue(r, 0, 7), "role", PQgetvalue(r, 0, 8), "tkind",
+                      PQgetvalue(r, 0, 9), "mfa", atoi(PQgetvalue(r, 0, 10)));
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (text) {
+            char t1[48], t2[40];
+            snprintf(t1, sizeof t1, "apitoken:%s", prefix);
+            snprintf(t2, sizeof t2, "user:%s", PQgetvalue(r, 0, 1));
+            const char *tags[] = {t1, t2};
+            cache_set("apitoken", "prefix", prefix, text, strlen(text), tags, 2);
+            free(text);
+        }
+    }
+    if (!j)
+        return -2;
+    arena_on_cleanup(req->a, json_decref_cb, j);
+    char hash[65];
+    session_hash(secret, hash);
+    const char *want = json_string_value(json_object_get(j, "hash"));
+    long long exp = json_integer_value(json_object_get(j, "exp"));
+    if (!want || strlen(want) != 64 || sodium_memcmp(want, hash, 64) != 0)
+        return -1;
+    if (exp && exp < (long long)time(NULL))
+        return -1;
+    session_info *si = arena_calloc(req->a, 1, sizeof(*si));
+    const char *scopes = json_string_value(json_object_get(j, "scopes"));
+    char *sc = arena_strdup(req->a, scopes ? scopes : "");
+    const char **list = arena_calloc(req->a, 8, sizeof(*list));
+    if (!si || !sc || !list)
+        return -2;
+    size_t k = 0;
+    for (char *save = NULL, *t = strtok_r(sc, ",", &save); t && k < 7; t = strtok_r(NULL, ",", &save))
+        list[k++] = t;
+    si->token_id = json_integer_value(json_object_get(j, "id"));
+    si->user_id = json_integer_value(json_object_get(j, "uid"));
+    si->tenant_id = json_integer_value(json_object_get(j, "tid"));
+    si->email = json_string_value(json_object_get(j, "email"));
+    si->name = json_string_value(json_object_get(j, "name"));
+    si->role = json_string_value(json_object_get(j, "role"));
+    si->tenant_kind = json_string_value(json_object_get(j, "tkind"));
+    si->mfa_enrolled = (int)json_integer_value(json_object_get(j, "mfa"));
+    si->scopes = list;
+    req->session = si;
+    /* last use, written at most once a minute per token */
+    redisReply *rr = kv_cmd(req->a, "SET atu:%lld 1 EX 60 NX", si->token_id);
+    if (rr && rr->type == REDIS_REPLY_STATUS) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", si->token_id);
+        const char *p[] = {id};
+        db_exec(req->a, "apitoken_touch", "UPDATE api_tokens SET last_used_at = now() WHERE id = $1::bigint", 1, p);
+    }
+    return 0;
+}
+
+static int token_has_scope(const session_info *si, const char *scope)
+{
+    for (const char *const *s = si->scopes; s && *s; s++)
+        if (!strcmp(*s, scope))
+            return 1;
+    return 0;
+}
+
+/* One GCRA step; on refusal writes the 429 (or the 503 of a fail-closed action) and returns 1.
+ * A refused client is recorded as a security event once per limit and minute, not per request. */
+static int rate_limited(request *req, response *res, const char *name, const char *key)
+{
+    rl_policy p = rl_policy_for(name);
+    if (p.limit <= 0)
+        return 0;
+    rl_result rr;
+    if (rl_check(name, key, &p, &rr) < 0) {
+        if (!rl_fail_closed(name))
+            return 0;
+        res_error(req, res, 503, "rate_limit_unavailable", render_lang_string(req->lang, "error.unavailable"));
+        return 1;
+    }
+    if (rr.allowed)
+        return 0;
+    long secs = (rr.retry_after_ms + 999) / 1000;
+    char ra[24];
+    snprintf(ra, sizeof ra, "%ld", secs < 1 ? 1 : secs);
+    res_header(res, "Retry-After", ra);
+    res_error(req, res, 429, "rate_limited", render_lang_string(req->lang, "error.rate_limited"));
+    redisReply *seen = kv_cmd(req->a, "SET rlv:%s:%s 1 EX 60 NX", name, key);
+    if (seen && seen->type == REDIS_REPLY_STATUS) {
+        json_t *d = json_pack("{s:s, s:s, s:I}", "limit", name, "route",
+                              req->route_idx >= 0 ? router_name(req->route_idx) : "", "retry_after_s", (json_int_t)secs);
+        security_event(&req->cx, SECEV_RATE_LIMITED, "warning", req->cx.user_id, d);
+        json_decref(d);
+    }
+    return 1;
+}
+
+/* security.ip_allow.<role>: a staff role may be limited to some addresses. A user passes when
+ * every one of their restricted roles allows the address. */
+static int ip_allowed_for_roles(request *req)
+{
+    const char *const *roles = rbac_roles(req->a, req->session->user_id);
+    for (const char *const *r = roles; r && *r; r++) {
+        char key[96];
+        snprintf(key, sizeof key, "security.ip_allow.%s", *r);
+        const char *list = config_get(key);
+        if (list && *list && !app_addr_in_list(req->remote_addr, list))
+            return 0;
+    }
+    return 1;
+}
+
+int app_mfa_required(const session_info *si)
+{
+    const char *kinds = config_get("security.mfa_required_kinds");
+    if (!kinds || !si->tenant_kind || !*si->tenant_kind)
+        return 0;
+    size_t n = strlen(si->tenant_kind);
+    for (const char *p = kinds; (p = strstr(p, si->tenant_kind)) != NULL; p += n)
+        if ((p == kinds || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+static void deny(request *req, response *res, const char *code, const char *msg_key, const char *permission)
+{
+    json_t *d = json_pack("{s:s, s:s, s:s}", "route", req->route_idx >= 0 ? router_name(req->route_idx) : "",
+                          "method", req->method, "permission", permission ? permission : "");
+    security_event(&req->cx, SECEV_PERMISSION_DENIED, "warning", req->cx.user_id, d);
+    json_decref(d);
+    res_error(req, res, 403, code, render_lang_string(req->lang, msg_key));
 }
 
 /* CSRF: the session's token, or (before login) a double-submit cookie. */
@@ -294,11 +470,6 @@ static int parse_body(request *req, response *res)
     return -1;
 }
 
-static void json_decref_cb(void *p)
-{
-    json_decref(p);
-}
-
 static void run(request *req, response *res, fcgi_req *fr)
 {
     if (fr->params_too_large) {
@@ -343,13 +514,49 @@ static void run(request *req, response *res, fcgi_req *fr)
     if (router_is_twin(idx))
         req->api = 1;
     const route *r = req->route;
+    if ((r->flags & R_DEV) && strcmp(config_get("app.env"), "development") != 0) {
+        res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
+        return;
+    }
     if ((r->flags & R_INTERNAL) && !app_addr_allowed(req->remote_addr)) {
         res_error(req, res, 403, "forbidden", "not allowed from this address");
         return;
     }
-    if (!(r->flags & R_NOLOG) && load_session(req) < 0) {
+    /* who is asking: a personal API token (API only; cookies are then ignored) or the session */
+    const char *authz = req_header(req, "HTTP_AUTHORIZATION");
+    if (authz && req->api && !strncasecmp(authz, "Bearer ", 7)) {
+        int t = load_token(req, authz + 7);
+        if (t == -2) {
+            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
+            return;
+        }
+        if (t < 0) {
+            res_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            res_error(req, res, 401, "invalid_token", "invalid or revoked API token");
+            return;
+        }
+    } else if (!(r->flags & R_NOLOG) && load_session(req) < 0) {
         res_error(req, res, 503, "unavailable", "out of memory");
         return;
+    }
+    req->cx.a = req->a;
+    req->cx.ip = req->remote_addr ? req->remote_addr : "";
+    req->cx.request_id = req->request_id;
+    if (req->session) {
+        req->cx.user_id = req->session->user_id;
+        req->cx.tenant_id = req->session->tenant_id;
+    }
+    /* global limits: per client address, then per user (probes and internal routes exempt) */
+    if (!(r->flags & (R_NOLOG | R_INTERNAL))) {
+        char key[96];
+        snprintf(key, sizeof key, "ip:%s", req->remote_addr ? req->remote_addr : "-");
+        if (rate_limited(req, res, "default", key))
+            return;
+        if (req->session) {
+            snprintf(key, sizeof key, "u:%lld", req->session->user_id);
+            if (rate_limited(req, res, "user", key))
+                return;
+        }
     }
     /* forms echo the session's token, or before login a double-submit cookie (set on render) */
     req->csrf = req->session ? req->session->csrf : req_cookie(req, "bcf_csrf");
@@ -365,13 +572,79 @@ static void run(request *req, response *res, fcgi_req *fr)
         }
         return;
     }
+    session_info *si = req->session;
+    if (si) {
+        si->perms = rbac_permissions(req->a, si->user_id);
+        int staff = rbac_is_staff(req->a, si->user_id);
+        if (!si->perms || staff < 0) {
+            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
+            return;
+        }
+        si->staff = staff;
+        if (si->staff && !ip_allowed_for_roles(req)) {
+            json_t *d = json_pack("{s:s}", "route", router_name(req->route_idx));
+            security_event(&req->cx, SECEV_IP_BLOCKED, "warning", si->user_id, d);
+            json_decref(d);
+            res_error(req, res, 403, "ip_not_allowed", render_lang_string(req->lang, "error.ip_not_allowed"));
+            return;
+        }
+        /* staff (security.mfa_required_kinds) enrol in 2FA before anything else */
+        if ((r->flags & R_AUTH) && !(r->flags & R_MFA_SETUP) && !si->mfa_enrolled && app_mfa_required(si)) {
+            if (!req->api && !strcmp(req->method, "GET"))
+                res_redirect(res, "/account/2fa");
+            else
+                res_error(req, res, 403, "mfa_enrollment_required",
+                          render_lang_string(req->lang, "error.mfa_enrollment_required"));
+            return;
+        }
+        if (si->token_id) {
+            int writes = strcmp(req->method, "GET") && strcmp(req->method, "HEAD");
+            if ((r->flags & (R_SESSION_ONLY | R_STEPUP)) || (writes && !token_has_scope(si, "write")) ||
+                (!writes && !token_has_scope(si, "read") && !token_has_scope(si, "write"))) {
+                deny(req, res, "token_scope", "error.token_scope", r->permission);
+                return;
+            }
+        }
+    }
+    if (r->permission && (r->flags & R_AUTH)) {
+        int has = rbac_has(req->a, si->user_id, r->permission);
+        if (has < 0) {
+            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
+            return;
+        }
+        if (!has) {
+            deny(req, res, "forbidden", "error.forbidden", r->permission);
+            return;
+        }
+    }
     if (parse_body(req, res) < 0)
         return;
     if (req->json)
         arena_on_cleanup(req->a, json_decref_cb, req->json);
-    if ((r->flags & R_CSRF) && !csrf_ok(req)) {
+    /* a Bearer token is not sent by browsers on their own, so it needs no CSRF token */
+    if ((r->flags & R_CSRF) && !(si && si->token_id) && !csrf_ok(req)) {
+        json_t *d = json_pack("{s:s}", "route", router_name(req->route_idx));
+        security_event(&req->cx, SECEV_CSRF_FAILED, "warning", req->cx.user_id, d);
+        json_decref(d);
         res_error(req, res, 403, "csrf", render_lang_string(req->lang, "error.csrf"));
         return;
+    }
+    if (r->rate_action) {
+        char key[160];
+        if (si)
+            snprintf(key, sizeof key, "a:%s:u:%lld", r->rate_action, si->user_id);
+        else
+            snprintf(key, sizeof key, "a:%s:ip:%s", r->rate_action, req->remote_addr ? req->remote_addr : "-");
+        if (rate_limited(req, res, r->rate_action, key))
+            return;
+    }
+    if (r->flags & R_STEPUP) {
+        long long age = (long long)time(NULL) - si->mfa_at;
+        if (!si->mfa_enrolled || !si->mfa_at || age > config_int("session.stepup_s")) {
+            res_error(req, res, 403, si->mfa_enrolled ? "step_up_required" : "mfa_required",
+                      render_lang_string(req->lang, si->mfa_enrolled ? "error.step_up_required" : "error.mfa_required"));
+            return;
+        }
     }
     int rc = r->handler(req, res);
     if (rc < 0 && res->status < 400) {

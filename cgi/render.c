@@ -65,6 +65,14 @@ static NEOERR *build_nav(HDF *lh, const char *lang)
         if (!e && (*m)->nav_path) {
             snprintf(key, sizeof key, "Nav.%d.path", i);
             e = hdf_set_value(lh, key, (*m)->nav_path);
+            /* the entry shows only to holders of the permission its page needs */
+            for (size_t r = 0; !e && r < (*m)->n_routes; r++) {
+                const route *rt = &(*m)->routes[r];
+                if (rt->permission && !strcmp(rt->method, "GET") && !strcmp(rt->pattern, (*m)->nav_path)) {
+                    snprintf(key, sizeof key, "Nav.%d.perm", i);
+                    e = hdf_set_value(lh, key, rt->permission);
+                }
+            }
         }
         i++;
     }
@@ -263,6 +271,15 @@ static NEOERR *fill_common(HDF *h, request *req, response *res)
             e = hdf_set_value(h, "user.email", req->session->email ? req->session->email : "");
         if (!e)
             e = hdf_set_value(h, "user.logged_in", "1");
+        if (!e && req->session->mfa_enrolled)
+            e = hdf_set_value(h, "user.mfa", "1");
+        if (!e && req->session->staff)
+            e = hdf_set_value(h, "user.staff", "1");
+        for (const char *const *p = req->session->perms; !e && p && *p; p++) {
+            char key[128];
+            snprintf(key, sizeof key, "user.perms.%s", *p);
+            e = hdf_set_value(h, key, "1");
+        }
     }
     return e;
 }

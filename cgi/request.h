@@ -24,6 +24,7 @@ typedef struct session_info {
     int staff;            /* holds a company (department) role */
     long long token_id;   /* > 0 when authenticated by a personal API token, not a cookie */
     const char *const *scopes; /* the token's scopes (NULL-terminated), NULL for sessions */
+    const char *const *perms;  /* the user's permissions (NULL-terminated) */
 } session_info;
 
 typedef struct request {

@@ -7,6 +7,7 @@
 #include "kv.h"
 #include "log.h"
 #include "migrate.h"
+#include "password.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +63,19 @@ static int q(const char *sql, int n, const char *const *p, char *out, size_t out
 
 static int cmd_demo_load(void)
 {
+    /* the company (one tenant, staff in departments), a Pro trader and an influencer; staff
+     * enrol in 2FA at their first sign-in (security.mfa_required_kinds) */
     static const struct {
         const char *kind, *tenant, *plan, *email, *name, *password, *role;
     } demo[] = {
         {"company", "BotCriptoFy", "internal", "ceo@botcriptofy.dev", "Diretoria", "demo-company-2026", "ceo"},
+        {"company", "BotCriptoFy", "internal", "auditoria@botcriptofy.dev", "Equipe de Auditoria", "demo-company-2026",
+         "auditoria.manager"},
+        {"company", "BotCriptoFy", "internal", "seguranca@botcriptofy.dev", "Equipe de Segurança", "demo-company-2026",
+         "seguranca.manager"},
         {"trader", "Demo Trader", "pro", "demo@botcriptofy.dev", "Demo Trader", "demo-trader-2026", "trader"},
+        {"influencer", "Demo Influencer", "influencer", "influencer@botcriptofy.dev", "Demo Influencer",
+         "demo-influencer-2026", "influencer"},
     };
     for (size_t i = 0; i < sizeof demo / sizeof demo[0]; i++) {
         char exists[32] = "";
@@ -75,19 +84,40 @@ static int cmd_demo_load(void)
             return 1;
         if (exists[0])
             continue;
-        char hash[crypto_pwhash_STRBYTES];
-        /* argon2id, 19 MiB, t=2: the parameters the login path verifies */
-        if (crypto_pwhash_str(hash, demo[i].password, strlen(demo[i].password), 2, 19u << 20) != 0) {
+        char hash[PASSWORD_HASH_MAX];
+        if (password_hash(demo[i].password, hash) != 0) {
             fprintf(stderr, "botctl: out of memory hashing a password\n");
             return 1;
         }
         char tid[32] = "";
-        const char *pt[] = {demo[i].kind, demo[i].tenant, demo[i].plan};
-        if (q("INSERT INTO tenants (kind, name, plan) VALUES ($1, $2, $3) RETURNING id", 3, pt, tid, sizeof tid) < 0)
-            return 1;
+        /* the company is one tenant: its staff join it */
+        if (!strcmp(demo[i].kind, "company")) {
+            const char *pc[] = {demo[i].tenant};
+            if (q("SELECT id FROM tenants WHERE kind = 'company' AND name = $1 ORDER BY id LIMIT 1", 1, pc, tid,
+                  sizeof tid) < 0)
+                return 1;
+        }
+        if (!tid[0]) {
+            const char *pt[] = {demo[i].kind, demo[i].tenant, demo[i].plan};
+            if (q("INSERT INTO tenants (kind, name, plan) VALUES ($1, $2, $3) RETURNING id", 3, pt, tid, sizeof tid) < 0)
+                return 1;
+        }
         const char *pu[] = {tid, demo[i].email, demo[i].name, hash, demo[i].role};
-        if (q("INSERT INTO users (tenant_id, email, display_name, password_hash, role) VALUES ($1::bigint, $2, $3, $4, $5)",
-              5, pu, NULL, 0) < 0)
+        char uid[32] = "";
+        if (q("INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at) "
+              "VALUES ($1::bigint, $2, $3, $4, $5, now()) RETURNING id",
+              5, pu, uid, sizeof uid) < 0)
+            return 1;
+        const char *pr[] = {tid, uid, demo[i].role};
+        if (q("INSERT INTO user_roles (tenant_id, user_id, role_key) VALUES ($1::bigint, $2::bigint, $3)", 3, pr, NULL,
+              0) < 0)
+            return 1;
+        /* the demo accounts accepted the current terms and privacy policy when they were made */
+        const char *pl[] = {tid, uid};
+        if (q("INSERT INTO consents (tenant_id, user_id, document, version, granted, ip) "
+              "SELECT $1::bigint, $2::bigint, document, max(version), true, '127.0.0.1' FROM legal_documents "
+              "GROUP BY document",
+              2, pl, NULL, 0) < 0)
             return 1;
         printf("created %s (%s)\n", demo[i].email, demo[i].tenant);
     }

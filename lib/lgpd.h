@@ -11,6 +11,11 @@ typedef struct lgpd_hook {
     int (*anonymise_fn)(const ctx *c, long long user_id); /* inside the deletion transaction; 0 or -1 */
 } lgpd_hook;
 
+/* The current published version of a document ("terms", "privacy"); 0 when none, -1 on error. */
+int lgpd_current_version(arena *a, const char *document);
+/* Records that user_id accepted (granted = 1) or withdrew (0) consent to a document version or a
+ * purpose ("marketing"), with c's address and time; audited. 0 or -1. */
+int lgpd_record_consent(const ctx *c, long long user_id, const char *document, int version, int granted);
 /* Registered once at start (static table in lgpd.c lists every module's hook). */
 const lgpd_hook *lgpd_hooks(size_t *n);
 /* {"format":"botcriptofy-export/1","generated_at":...,"<module>":...} for user_id of c's tenant. */

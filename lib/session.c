@@ -6,6 +6,7 @@
 #include "db.h"
 #include "kv.h"
 #include "log.h"
+#include <ctype.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -70,10 +71,12 @@ void random_token(char *out, size_t outlen, size_t nbytes)
 
 static char *to_redis_value(const session_data *s)
 {
-    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "uid", (json_int_t)s->user_id, "tid",
-                          (json_int_t)s->tenant_id, "email", s->email ? s->email : "", "name", s->name ? s->name : "",
-                          "role", s->role ? s->role : "", "csrf", s->csrf ? s->csrf : "", "created",
-                          (json_int_t)s->created, "seen", (json_int_t)s->seen);
+    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:b}", "uid", (json_int_t)s->user_id,
+                          "tid", (json_int_t)s->tenant_id, "email", s->email ? s->email : "", "name",
+                          s->name ? s->name : "", "role", s->role ? s->role : "", "csrf", s->csrf ? s->csrf : "",
+                          "created", (json_int_t)s->created, "seen", (json_int_t)s->seen, "tkind",
+                          s->tenant_kind ? s->tenant_kind : "", "mfa_at", (json_int_t)s->mfa_at, "mfa",
+                          s->mfa_enrolled);
     char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return out;
@@ -96,23 +99,31 @@ static void store_redis(const char *hash, const session_data *s)
     free(v);
 }
 
-int session_create(arena *a, long long user_id, const char *ip, const char *user_agent, char *token, size_t toklen)
+/* The user columns a session carries, selected by session_create and lookup_db alike. */
+#define SESSION_USER_COLS                                                                                              \
+    "u.tenant_id, u.email, u.display_name, u.role, t.kind, (u.totp_enabled_at IS NOT NULL)::int"
+
+int session_create_mfa(arena *a, long long user_id, const char *ip, const char *user_agent, long long mfa_at,
+                       char *token, size_t toklen)
 {
     random_token(token, toklen, 32);
-    char hash[65], csrf[64], uid[24];
+    char hash[65], csrf[64], uid[24], mfa[24], life[24];
     session_hash(token, hash);
     random_token(csrf, sizeof csrf, 24);
     snprintf(uid, sizeof uid, "%lld", user_id);
-    const char *p[] = {hash, uid, csrf, ip ? ip : "", user_agent ? user_agent : ""};
+    snprintf(mfa, sizeof mfa, "%lld", mfa_at);
+    snprintf(life, sizeof life, "%ld", config_int("session.absolute_s"));
+    const char *p[] = {hash, uid, csrf, ip ? ip : "", user_agent ? user_agent : "", mfa, life};
     PGresult *r = db_query(a, "session_create",
-                           "INSERT INTO sessions (id_hash, user_id, csrf, ip, user_agent) "
-                           "SELECT $1, u.id, $3, $4, left($5, 300) FROM users u WHERE u.id = $2::bigint "
-                           "RETURNING extract(epoch from created_at)::bigint, "
-                           "(SELECT tenant_id FROM users WHERE id = $2::bigint), "
-                           "(SELECT email FROM users WHERE id = $2::bigint), "
-                           "(SELECT display_name FROM users WHERE id = $2::bigint), "
-                           "(SELECT role FROM users WHERE id = $2::bigint)",
-                           5, p);
+                           "WITH s AS (INSERT INTO sessions (id_hash, user_id, tenant_id, csrf, ip, user_agent, "
+                           "expires_at, mfa_at) "
+                           "SELECT $1, u.id, u.tenant_id, $3, $4, left($5, 300), "
+                           "now() + make_interval(secs => $7::int), "
+                           "CASE WHEN $6::bigint > 0 THEN to_timestamp($6::bigint) END "
+                           "FROM users u WHERE u.id = $2::bigint AND u.status = 'active' RETURNING created_at) "
+                           "SELECT extract(epoch from s.created_at)::bigint, " SESSION_USER_COLS
+                           " FROM s, users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = $2::bigint",
+                           7, p);
     if (!r || PQntuples(r) != 1)
         return -1;
     session_data s = {0};
@@ -122,9 +133,28 @@ int session_create(arena *a, long long user_id, const char *ip, const char *user
     s.email = PQgetvalue(r, 0, 2);
     s.name = PQgetvalue(r, 0, 3);
     s.role = PQgetvalue(r, 0, 4);
+    s.tenant_kind = PQgetvalue(r, 0, 5);
+    s.mfa_enrolled = atoi(PQgetvalue(r, 0, 6));
+    s.mfa_at = mfa_at;
     s.csrf = csrf;
     store_redis(hash, &s);
     return 0;
+}
+
+int session_create(arena *a, long long user_id, const char *ip, const char *user_agent, char *token, size_t toklen)
+{
+    return session_create_mfa(a, user_id, ip, user_agent, 0, token, toklen);
+}
+
+int session_rotate(arena *a, const char *old_token, const char *ip, const char *user_agent, long long mfa_at,
+                   char *token, size_t toklen)
+{
+    session_data *old = session_lookup(a, old_token);
+    if (!old)
+        return -1;
+    if (session_create_mfa(a, old->user_id, ip, user_agent, mfa_at, token, toklen) < 0)
+        return -1;
+    return session_destroy(a, old_token);
 }
 
 /* Parsing the session JSON was a sixth of a cached request's CPU, so each process keeps the
@@ -145,6 +175,7 @@ static void parsed_clear(struct parsed *p)
     free(p->s.role);
     free(p->s.csrf);
     free(p->s.sid_hash);
+    free(p->s.tenant_kind);
     memset(p, 0, sizeof *p);
 }
 
@@ -159,6 +190,7 @@ static session_data *copy_session(arena *a, const session_data *src)
     s->role = arena_strdup(a, src->role);
     s->csrf = arena_strdup(a, src->csrf);
     s->sid_hash = arena_strdup(a, src->sid_hash);
+    s->tenant_kind = arena_strdup(a, src->tenant_kind);
     return s;
 }
 
@@ -189,8 +221,11 @@ static session_data *from_json(arena *a, const char *hash, const char *v, size_t
     p->s.created = json_integer_value(json_object_get(j, "created"));
     p->s.seen = json_integer_value(json_object_get(j, "seen"));
     p->s.sid_hash = strdup(hash);
+    p->s.tenant_kind = dup_or_empty(json_string_value(json_object_get(j, "tkind")));
+    p->s.mfa_at = json_integer_value(json_object_get(j, "mfa_at"));
+    p->s.mfa_enrolled = json_is_true(json_object_get(j, "mfa"));
     json_decref(j);
-    if (!p->raw || !p->s.email || !p->s.name || !p->s.role || !p->s.csrf || !p->s.sid_hash) {
+    if (!p->raw || !p->s.email || !p->s.name || !p->s.role || !p->s.csrf || !p->s.sid_hash || !p->s.tenant_kind) {
         parsed_clear(p);
         return NULL;
     }
@@ -201,10 +236,11 @@ static session_data *lookup_db(arena *a, const char *hash)
 {
     const char *p[] = {hash};
     PGresult *r = db_query(a, "session_lookup",
-                           "SELECT s.user_id, u.tenant_id, u.email, u.display_name, u.role, s.csrf, "
-                           "extract(epoch from s.created_at)::bigint, extract(epoch from s.seen_at)::bigint "
-                           "FROM sessions s JOIN users u ON u.id = s.user_id "
-                           "WHERE s.id_hash = $1 AND s.revoked_at IS NULL",
+                           "SELECT s.user_id, " SESSION_USER_COLS ", s.csrf, "
+                           "extract(epoch from s.created_at)::bigint, extract(epoch from s.seen_at)::bigint, "
+                           "coalesce(extract(epoch from s.mfa_at)::bigint, 0) "
+                           "FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id "
+                           "WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.status = 'active'",
                            1, p);
     if (!r || PQntuples(r) != 1)
         return NULL;
@@ -216,9 +252,12 @@ static session_data *lookup_db(arena *a, const char *hash)
     s->email = PQgetvalue(r, 0, 2);
     s->name = PQgetvalue(r, 0, 3);
     s->role = PQgetvalue(r, 0, 4);
-    s->csrf = PQgetvalue(r, 0, 5);
-    s->created = atoll(PQgetvalue(r, 0, 6));
-    s->seen = atoll(PQgetvalue(r, 0, 7));
+    s->tenant_kind = PQgetvalue(r, 0, 5);
+    s->mfa_enrolled = atoi(PQgetvalue(r, 0, 6));
+    s->csrf = PQgetvalue(r, 0, 7);
+    s->created = atoll(PQgetvalue(r, 0, 8));
+    s->seen = atoll(PQgetvalue(r, 0, 9));
+    s->mfa_at = atoll(PQgetvalue(r, 0, 10));
     s->sid_hash = arena_strdup(a, hash);
     return s;
 }
@@ -266,4 +305,50 @@ int session_destroy(arena *a, const char *token)
     (void)r;
     const char *p[] = {hash};
     return db_exec(a, "session_revoke", "UPDATE sessions SET revoked_at = now() WHERE id_hash = $1", 1, p) < 0 ? -1 : 0;
+}
+
+long session_destroy_user(arena *a, long long user_id, const char *keep_sid_hash)
+{
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", user_id);
+    const char *p[] = {uid, keep_sid_hash ? keep_sid_hash : ""};
+    PGresult *r = db_query(a, "session_revoke_user",
+                           "UPDATE sessions SET revoked_at = now() WHERE user_id = $1::bigint AND revoked_at IS NULL "
+                           "AND id_hash <> $2 RETURNING id_hash",
+                           2, p);
+    if (!r)
+        return -1;
+    long n = PQntuples(r);
+    /* the Redis copies go too, so no worker serves one from its near cache (tracking invalidates) */
+    for (long i = 0; i < n; i++) {
+        redisReply *d = kv_cmd(a, "DEL s:%s", PQgetvalue(r, (int)i, 0));
+        (void)d;
+    }
+    return n;
+}
+
+/* "bcf_" + 12-char prefix + "_" + 43-char secret, all base64url */
+int api_token_split(const char *token, char *prefix, size_t prefixlen, char *secret, size_t secretlen)
+{
+    if (!token || strncmp(token, "bcf_", 4) != 0)
+        return -1;
+    const char *pre = token + 4;
+    const char *us = strchr(pre, '_');
+    /* '_' is itself a base64url character, so the prefix has a fixed length */
+    if (!us || us - pre != 12)
+        return -1;
+    const char *sec = us + 1;
+    size_t n = strlen(sec);
+    if (n != 43 || prefixlen < 13 || secretlen < n + 1)
+        return -1;
+    for (const char *c = pre; c < us; c++)
+        if (!isalnum((unsigned char)*c) && *c != '-')
+            return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)sec[i]) && sec[i] != '-' && sec[i] != '_')
+            return -1;
+    memcpy(prefix, pre, 12);
+    prefix[12] = '\0';
+    memcpy(secret, sec, n + 1);
+    return 0;
 }

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "db.h"
 #include "modules.h"
+#include "tenant.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +17,14 @@ static char *summary(request *req, size_t *len)
     char *cached = cache_get(req->a, "dashboard", "summary", id, len);
     if (cached)
         return cached;
-    const char *p[] = {id};
-    PGresult *r = db_query(req->a, "dashboard_summary",
+    PGresult *r = tq_query(&req->cx, "dashboard_summary",
                            "SELECT t.name, t.kind, t.plan, "
-                           "(SELECT count(*) FROM users u WHERE u.tenant_id = t.id), "
-                           "(SELECT count(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'queued'), "
-                           "(SELECT count(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running'), "
-                           "(SELECT count(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'done') "
-                           "FROM tenants t WHERE t.id = $1::bigint",
-                           1, p);
+                           "(SELECT count(*) FROM users u WHERE u.tenant_id = $1), "
+                           "(SELECT count(*) FROM jobs j WHERE j.tenant_id = $1 AND j.status = 'queued'), "
+                           "(SELECT count(*) FROM jobs j WHERE j.tenant_id = $1 AND j.status = 'running'), "
+                           "(SELECT count(*) FROM jobs j WHERE j.tenant_id = $1 AND j.status = 'done') "
+                           "FROM tenants t WHERE t.id = $1",
+                           0, NULL);
     if (!r || PQntuples(r) != 1)
         return NULL;
     json_t *j = json_pack("{s:{s:I, s:s, s:s, s:s}, s:I, s:{s:I, s:I, s:I}}", "tenant", "id",

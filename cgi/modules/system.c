@@ -38,6 +38,7 @@ static int health_detailed(request *req, response *res)
     const char *overall = pg < 0 ? "unhealthy" : rd < 0 ? "degraded" : "healthy";
     if (pg >= 0) {
         double q0 = now_s();
+        /* cross-tenant: platform health counts jobs of all tenants */
         PGresult *r = db_query(req->a, "health_queue",
                                "SELECT count(*) FILTER (WHERE status = 'queued'), "
                                "coalesce(extract(epoch from now() - min(created_at) FILTER (WHERE status = 'queued')), 0) "
@@ -54,6 +55,7 @@ static int health_detailed(request *req, response *res)
         }
         double w0 = now_s();
         const char *p[] = {config_get("worker.stale_s")};
+        /* cross-tenant: workers serve every tenant */
         r = db_query(req->a, "health_workers",
                      "SELECT count(*) FILTER (WHERE seen_at > now() - make_interval(secs => $1::int)), "
                      "coalesce(extract(epoch from now() - max(seen_at)), -1) FROM worker_heartbeats",

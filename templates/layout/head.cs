@@ -39,7 +39,8 @@
 <nav id="sidenav" class="sidenav" aria-label="<?cs var:Lang.layout.modules ?>">
   <ul>
   <?cs each:item = Nav ?>
-    <?cs if:item.path ?>
+    <?cs if:item.perm && !user.perms[item.perm] ?>
+    <?cs elif:item.path ?>
     <li><a href="<?cs var:item.path ?>"<?cs if:item.path == req.path ?> aria-current="page"<?cs /if ?>><?cs var:item.label ?></a></li>
     <?cs else ?>
     <li><span class="soon" title="<?cs var:Lang.layout.soon ?>"><?cs var:item.label ?></span></li>

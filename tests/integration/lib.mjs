@@ -1,5 +1,6 @@
 // tests/integration/lib.mjs — helpers shared by the integration test files, on top of harness.mjs:
 // raw HTTP on fresh connections, login/CSRF plumbing, psql/redis-cli access, polling and metric parsing.
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { run, REPO } from './harness.mjs';
@@ -117,9 +118,16 @@ export async function login(stack, { email = DEMO.email, password = DEMO.passwor
   return { cookie: `${SESSION_COOKIE}=${sc.value}`, sessionCookie: sc, res, anon: a };
 }
 
-/** The session's CSRF token, read from the logout form of the logged-in dashboard page. */
+/**
+ * The session's CSRF token, read from the logout form of the dashboard page — or of the 2FA page
+ * for staff who must enrol first (the dashboard redirects them there).
+ */
 export async function sessionCsrf(stack, cookie) {
-  const res = await stack.fetch('/dashboard', { headers: { cookie } });
+  let res = await stack.fetch('/dashboard', { headers: { cookie } });
+  if (res.status === 303 && res.headers.get('location') === '/account/2fa') {
+    await res.text();
+    res = await stack.fetch('/account/2fa', { headers: { cookie } });
+  }
   const html = await res.text();
   if (res.status !== 200) throw new Error(`GET /dashboard: ${res.status}`);
   const m = /action="\/logout"[\s\S]*?name="_csrf" value="([^"]*)"/.exec(html);
@@ -194,4 +202,88 @@ export function decodeUtf8Strict(buf) {
 /** Unique-ish id usable as an X-Request-Id. */
 export function rid(prefix = 't') {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret at unix time t, computed with node:crypto. */
+export function totpCode(secretB32, t = Date.now() / 1000, stepOffset = 0) {
+  const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secretB32.replace(/[\s=]/g, '').toUpperCase()) {
+    const v = alpha.indexOf(ch);
+    if (v < 0) throw new Error(`totpCode: bad base32 character ${ch}`);
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.alloc(Math.floor(bits.length / 8));
+  for (let i = 0; i < key.length; i++) key[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(t / 30) + stepOffset));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 0x0f;
+  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1_000_000).padStart(6, '0');
+}
+
+/** POSTs JSON to an /api/v1 route with the session cookie and its CSRF header; resolves { res, json }. */
+export async function apiPost(stack, cookie, csrf, p, body = {}) {
+  const res = await stack.fetch(p, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { res, json, text };
+}
+
+/**
+ * Enrols the signed-in user in TOTP 2FA through the real routes and leaves the session
+ * stepped-up. Resolves { secret, recoveryCodes, cookie } — the session id rotates on enrolment,
+ * so use the returned cookie (and read its CSRF token again with sessionCsrf) afterwards.
+ */
+export async function enrolTotp(stack, cookie) {
+  const csrf = await sessionCsrf(stack, cookie);
+  const setup = await apiPost(stack, cookie, csrf, '/api/v1/account/2fa/setup');
+  if (setup.res.status !== 200 || !setup.json?.secret) throw new Error(`2fa setup: ${setup.res.status} ${setup.text.slice(0, 300)}`);
+  const secret = setup.json.secret;
+  const en = await apiPost(stack, cookie, csrf, '/api/v1/account/2fa/enable', { code: totpCode(secret) });
+  if (en.res.status !== 200) throw new Error(`2fa enable: ${en.res.status} ${en.text.slice(0, 300)}`);
+  const sc = findCookie(en.res, SESSION_COOKIE);
+  return { secret, recoveryCodes: en.json.recovery_codes, cookie: sc ? `${SESSION_COOKIE}=${sc.value}` : cookie };
+}
+
+/**
+ * Step-up: a fresh 2FA check for this session (POST /api/v1/account/2fa/verify). The code of
+ * the next 30 s step is used, because the current one may already have been spent (replay guard).
+ */
+export async function stepUp(stack, cookie, secret) {
+  const csrf = await sessionCsrf(stack, cookie);
+  const r = await apiPost(stack, cookie, csrf, '/api/v1/account/2fa/verify', { code: totpCode(secret, Date.now() / 1000, 1) });
+  if (r.res.status !== 200) throw new Error(`2fa verify: ${r.res.status} ${r.text.slice(0, 300)}`);
+  return r;
+}
+
+/**
+ * Login for an account with 2FA: POST /login (password) answers the second-step page holding
+ * an mfa_token; POST /login/2fa with the code. Resolves like login().
+ */
+export async function loginMfa(stack, { email, password, secret, code }) {
+  const a = await anonCsrf(stack);
+  const res1 = await stack.fetch('/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: a.cookie },
+    body: new URLSearchParams({ _csrf: a.token, email, password }).toString(),
+  });
+  const html = await res1.text();
+  const m = /name="mfa_token" value="([^"]+)"/.exec(html);
+  if (res1.status !== 200 || !m) throw new Error(`login step 1: ${res1.status} ${html.slice(0, 300)}`);
+  const res = await stack.fetch('/login/2fa', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: a.cookie },
+    body: new URLSearchParams({ _csrf: a.token, mfa_token: m[1], code: code ?? totpCode(secret, Date.now() / 1000, 1) }).toString(),
+  });
+  const body = await res.text();
+  if (res.status !== 303) throw new Error(`login step 2: ${res.status} ${body.slice(0, 300)}`);
+  const sc = findCookie(res, SESSION_COOKIE);
+  return { cookie: `${SESSION_COOKIE}=${sc.value}`, sessionCookie: sc, res, anon: a };
 }
