@@ -177,6 +177,24 @@ void metrics_cache(const char *module, int hit)
     __atomic_fetch_add(hit ? &s->cache[i].hits : &s->cache[i].misses, 1, __ATOMIC_RELAXED);
 }
 
+/* HELP text of the named counters the modules count. */
+static const char *named_help(const char *name)
+{
+    static const struct {
+        const char *name, *help;
+    } helps[] = {
+        {"rate_limit_requests_total", "Rate-limit checks, by limit name and result (allowed or limited)."},
+        {"security_events_total", "Security events stored, by kind."},
+        {"security_alerts_total", "Anomaly alerts raised, by rule."},
+        {"mail_sent_total", "E-mail messages delivered (or captured in development)."},
+        {"mail_failed_total", "E-mail delivery attempts that failed."},
+    };
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+        if (!strcmp(helps[i].name, name))
+            return helps[i].help;
+    return "Counter of module events.";
+}
+
 static int named_slot(const char *name, const char *labels)
 {
     struct shm *s = m();
@@ -340,7 +358,7 @@ void metrics_render(buf *out, const char *(*route_name)(int))
                 first = 0;
         if (!first)
             continue;
-        buf_printf(out, "# TYPE %s counter\n", name);
+        buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, named_help(name), name);
         for (int j = i; j < NAMED_SLOTS; j++) {
             if (__atomic_load_n(&s->named[j].state, __ATOMIC_ACQUIRE) != 2 || strcmp(s->named[j].key, name) != 0)
                 continue;

@@ -29,18 +29,26 @@ CREATE TABLE audit_chain_head (
 );
 INSERT INTO audit_chain_head VALUES (true, 0, repeat('0', 64));
 
+-- A free-text field inside the hashed text: backslash and newline are escaped (\\ and \n) so
+-- the newline between fields is unambiguous; otherwise bytes could be moved from one field to
+-- its neighbour ("a\nb" | "c" versus "a" | "b\nc") without changing the hash.
+CREATE FUNCTION audit_field(p TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+    SELECT replace(replace(p, E'\\', E'\\\\'), E'\n', E'\\n')
+$$;
+
 -- The hashed text of a row: these fields joined by newlines, in this order, with NULL as ''.
--- `at` enters as microseconds since the epoch and JSON as PostgreSQL's jsonb text, so
--- botctl audit verify can rebuild it byte for byte (lib/audit.c).
+-- `at` enters as microseconds since the epoch, JSON as PostgreSQL's jsonb text (which never
+-- holds a raw newline) and free text through audit_field, so botctl audit verify can rebuild it
+-- byte for byte (lib/audit.c).
 CREATE FUNCTION audit_canonical(p_prev TEXT, p_id BIGINT, p_at TIMESTAMPTZ, p_tenant BIGINT, p_actor BIGINT,
                                 p_action TEXT, p_object_type TEXT, p_object_id TEXT, p_before JSONB,
                                 p_after JSONB, p_ip TEXT, p_request_id TEXT)
 RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
     SELECT p_prev || E'\n' || p_id::text || E'\n' || (extract(epoch FROM p_at) * 1000000)::bigint::text
         || E'\n' || coalesce(p_tenant::text, '') || E'\n' || coalesce(p_actor::text, '')
-        || E'\n' || p_action || E'\n' || p_object_type || E'\n' || p_object_id
+        || E'\n' || audit_field(p_action) || E'\n' || audit_field(p_object_type) || E'\n' || audit_field(p_object_id)
         || E'\n' || coalesce(p_before::text, '') || E'\n' || coalesce(p_after::text, '')
-        || E'\n' || p_ip || E'\n' || p_request_id
+        || E'\n' || audit_field(p_ip) || E'\n' || audit_field(p_request_id)
 $$;
 
 CREATE FUNCTION audit_append(p_tenant BIGINT, p_actor BIGINT, p_action TEXT, p_object_type TEXT,
@@ -49,7 +57,7 @@ RETURNS BIGINT LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_te
 DECLARE
     v_head audit_chain_head%ROWTYPE;
     v_id   BIGINT;
-    v_at   TIMESTAMPTZ := date_trunc('microseconds', clock_timestamp());
+    v_at   TIMESTAMPTZ;
     v_hash TEXT;
 BEGIN
     IF p_action IS NULL OR p_action !~ '^[a-z0-9_]+\.[a-z0-9_.]+$' THEN
@@ -57,6 +65,8 @@ BEGIN
     END IF;
     SELECT * INTO v_head FROM audit_chain_head WHERE one FOR UPDATE;
     v_id := v_head.last_id + 1;
+    -- read the clock under the lock, so ids and times rise together
+    v_at := date_trunc('microseconds', clock_timestamp());
     v_hash := encode(sha256(convert_to(audit_canonical(v_head.last_hash, v_id, v_at, p_tenant, p_actor, p_action,
                      coalesce(p_object_type, ''), coalesce(p_object_id, ''), p_before, p_after,
                      coalesce(p_ip, ''), coalesce(p_request_id, '')), 'UTF8')), 'hex');
@@ -81,6 +91,7 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 
 -- the application reads the trail and appends through the function, nothing else
 REVOKE ALL ON audit_log, audit_chain_head FROM bcf_app;
-GRANT SELECT ON audit_log TO bcf_app;
+-- reading the head lets botctl audit verify (which runs as the app's role) catch rows removed at the end
+GRANT SELECT ON audit_log, audit_chain_head TO bcf_app;
 REVOKE ALL ON FUNCTION audit_append(BIGINT, BIGINT, TEXT, TEXT, TEXT, JSONB, JSONB, TEXT, TEXT) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_append(BIGINT, BIGINT, TEXT, TEXT, TEXT, JSONB, JSONB, TEXT, TEXT) TO bcf_app;
