@@ -60,7 +60,7 @@ const struct config_default config_defaults[] = {
     {"security.login.delay_after", "3", "failures after which each further attempt must wait (doubling from 1 s)"},
     {"security.anomaly.failed_logins_per_min", "50", "platform-wide failed logins per minute that raise a Segurança alert"},
     {"security.anomaly.account_failures_per_min", "5", "failed logins of one account per minute that raise an alert"},
-    {"security.anomaly.rate_limited_per_min", "100", "rate-limit violations per minute that raise an alert"},
+    {"security.anomaly.rate_limited_per_min", "100", "refused clients per minute (one event per client, limit and minute) that raise an alert; 0 turns a rule off"},
     {"security.anomaly.denials_per_min", "20", "permission denials per minute that raise an alert"},
     {"ratelimit.enabled", "1", "0 turns every rate limit off"},
     {"ratelimit.default", "100/min", "global default per client address (every request that is not a probe)"},
