@@ -1,9 +1,10 @@
 /* main.c — botcriptofy-worker: consumes job ids from the Redis stream (consumer group), runs
- * each job recorded in PostgreSQL and heartbeats. Real job types arrive with the trading engine. */
+ * each job recorded in PostgreSQL, delivers queued e-mail and heartbeats. Real job types arrive with the trading engine. */
 #include "config.h"
 #include "db.h"
 #include "kv.h"
 #include "log.h"
+#include "mail.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,20 @@ static int run_job(const char *id)
     return 1;
 }
 
+/* E-mail lives in PostgreSQL, so it is delivered every mail.poll_ms even while Redis is down. */
+static void mail_tick(double *last)
+{
+    static int was_down;
+    double now = now_s();
+    if ((now - *last) * 1000.0 < (double)config_int("mail.poll_ms"))
+        return;
+    *last = now;
+    int down = mail_deliver_due(50) < 0;
+    if (down != was_down)
+        log_fmt(down ? LOG_WARN : LOG_INFO, "mail delivery %s", down ? "paused: database unavailable" : "resumed");
+    was_down = down;
+}
+
 int main(int argc, char **argv)
 {
     const char *cfg = getenv("BCF_CONFIG");
@@ -146,7 +161,9 @@ int main(int argc, char **argv)
     long long done = 0;
     time_t last_hb = 0;
     int group_ready = 0;
+    double last_mail = 0;
     while (!stopping) {
+        mail_tick(&last_mail);
         time_t now = time(NULL);
         if (now - last_hb >= config_int("worker.heartbeat_s")) {
             heartbeat(done);
@@ -166,8 +183,11 @@ int main(int argc, char **argv)
                 continue;
             }
         }
-        /* the read timeout must stay under redis.timeout_ms... so block briefly and loop */
+        /* the read timeout must stay under redis.timeout_ms, and under mail.poll_ms so e-mail
+         * is not held up by an idle stream: block briefly and loop */
         long block = config_int("redis.timeout_ms") / 2;
+        if (block > config_int("mail.poll_ms"))
+            block = config_int("mail.poll_ms");
         redisReply *r = kv_cmd(NULL, "XREADGROUP GROUP %s %s COUNT 1 BLOCK %ld STREAMS %s >", group, worker_id,
                                block > 0 ? block : 50, stream);
         if (!r) {

@@ -1,4 +1,328 @@
-/* credentials.c — placeholder until the module lands in this change. */
+/* credentials.c — exchange API keys: stored only as vault envelopes, listed by their stored mask
+ * (never decrypted for display), added and removed behind a recent 2FA check (step-up). */
+#include "app.h"
+#include "audit.h"
+#include "buf.h"
+#include "config.h"
+#include "db.h"
 #include "modules.h"
+#include "render.h"
+#include "tenant.h"
+#include "utf8.h"
+#include "vault.h"
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-const module credentials_module = {"credentials", NULL, NULL, NULL, 0};
+static const char *const credentials_exchanges[] = {"binance",  "bybit",          "okx",  "kraken",
+                                                    "coinbase", "mercadobitcoin", "other"};
+#define CREDENTIALS_NEXCHANGES (sizeof credentials_exchanges / sizeof credentials_exchanges[0])
+
+static const char *credentials_field(request *req, const char *name)
+{
+    const char *v = req_form(req, name);
+    if (!v && req->json && json_is_object(req->json))
+        v = json_string_value(json_object_get(req->json, name));
+    return v;
+}
+
+/* The page: the user's credentials by their masks, and the add form (values and field errors
+ * when a submission was refused). */
+static int credentials_page(request *req, response *res, json_t *form, json_t *errors)
+{
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", req->session->user_id);
+    const char *p[] = {uid};
+    PGresult *r = tq_query(&req->cx, "credentials_list",
+                           "SELECT id, exchange, label, key_mask, permissions, passphrase IS NOT NULL, "
+                           "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "
+                           "coalesce(to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') "
+                           "FROM credentials WHERE tenant_id = $1 AND user_id = $2::bigint ORDER BY id",
+                           1, p);
+    if (!r) {
+        json_decref(form);
+        json_decref(errors);
+        return -1;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id",
+                                              (json_int_t)atoll(PQgetvalue(r, i, 0)), "exchange", PQgetvalue(r, i, 1),
+                                              "label", PQgetvalue(r, i, 2), "key_mask", PQgetvalue(r, i, 3),
+                                              "permissions", PQgetvalue(r, i, 4), "has_passphrase",
+                                              !strcmp(PQgetvalue(r, i, 5), "t"), "created", PQgetvalue(r, i, 6),
+                                              "last_used", PQgetvalue(r, i, 7)));
+    json_t *exchanges = json_array();
+    for (size_t i = 0; i < CREDENTIALS_NEXCHANGES; i++)
+        json_array_append_new(exchanges, json_string(credentials_exchanges[i]));
+    const session_info *si = req->session;
+    long long age = (long long)time(NULL) - si->mfa_at;
+    json_t *d = json_pack("{s:o, s:o, s:b, s:b}", "credentials", list, "exchanges", exchanges, "mfa_enrolled",
+                          si->mfa_enrolled, "stepup_recent",
+                          si->mfa_enrolled && si->mfa_at && age <= config_int("session.stepup_s"));
+    if (form)
+        json_object_set_new(d, "form", form);
+    if (errors)
+        json_object_set_new(d, "errors", errors);
+    res_page(res, "credentials/index.cs", "credentials.title", d);
+    return 0;
+}
+
+static int credentials_list(request *req, response *res)
+{
+    return credentials_page(req, res, NULL, NULL);
+}
+
+/* Printable ASCII between lo and hi bytes long; spaces only when allowed (passphrases). The
+ * secret may also hold line breaks: some exchanges issue PEM private keys. */
+static int credentials_ascii_ok(const char *s, size_t lo, size_t hi, int spaces, int newlines)
+{
+    size_t n = strlen(s);
+    if (n < lo || n > hi)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch > 0x20 && ch < 0x7f) || (spaces && ch == ' ') || (newlines && (ch == '\n' || ch == '\r')))
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* 1..60 characters of valid UTF-8 without control characters. */
+static int credentials_label_ok(const char *s)
+{
+    size_t n = strlen(s), chars = 0;
+    if (!n || !utf8_valid(s, n))
+        return 0;
+    for (size_t i = 0; i < n; chars++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return 0;
+        size_t k = ch < 0x80 ? 1 : utf8_seq((const unsigned char *)s + i, n - i);
+        i += k ? k : 1;
+    }
+    return chars >= 1 && chars <= 60;
+}
+
+/* Copy-pasted keys often carry surrounding blanks; they are never part of a key. */
+static char *credentials_trim(arena *a, const char *s)
+{
+    if (!s)
+        return NULL;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    return arena_strndup(a, s, n);
+}
+
+typedef struct credentials_wipe {
+    void *p;
+    size_t n;
+} credentials_wipe;
+
+static void credentials_wipe_cb(void *arg)
+{
+    credentials_wipe *w = arg;
+    sodium_memzero(w->p, w->n);
+}
+
+/* Zeroes [p, p+n) when the request arena is released: the plaintext must not outlive the
+ * request in memory that the next request reuses. */
+static void credentials_wipe_later(arena *a, const void *p, size_t n)
+{
+    credentials_wipe *w = p && n ? arena_alloc(a, sizeof *w) : NULL;
+    if (!w)
+        return;
+    w->p = (void *)(uintptr_t)p;
+    w->n = n;
+    arena_on_cleanup(a, credentials_wipe_cb, w);
+}
+
+/* A secret field: trimmed copy, with the copy, the parsed value and the raw body wiped later. */
+static char *credentials_secret(request *req, const char *name)
+{
+    const char *v = credentials_field(req, name);
+    if (!v)
+        return NULL;
+    credentials_wipe_later(req->a, v, strlen(v));
+    char *t = credentials_trim(req->a, v);
+    if (t)
+        credentials_wipe_later(req->a, t, strlen(t));
+    return t;
+}
+
+typedef struct credentials_new {
+    const ctx *c;
+    const char *params[8]; /* $2.. : user, exchange, label, key, secret, passphrase, mask, permissions */
+    char id[24];
+} credentials_new;
+
+static int credentials_insert_tx(void *arg)
+{
+    credentials_new *n = arg;
+    PGresult *r = tq_query(n->c, "credentials_insert",
+                           "INSERT INTO credentials (tenant_id, user_id, exchange, label, api_key, api_secret, "
+                           "passphrase, key_mask, permissions) "
+                           "SELECT u.tenant_id, u.id, $3, $4, $5, $6, $7, $8, $9 FROM users u "
+                           "WHERE u.id = $2::bigint AND u.tenant_id = $1 RETURNING id",
+                           8, n->params);
+    if (!r || PQntuples(r) != 1)
+        return -1;
+    snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
+    /* the summary names the key by its mask: the audit log never holds a secret */
+    json_t *after = json_pack("{s:s, s:s, s:s, s:s}", "exchange", n->params[1], "label", n->params[2], "key_mask",
+                              n->params[6], "permissions", n->params[7]);
+    int rc = after ? audit_record(n->c, "credentials.create", "credential", n->id, NULL, after) : -1;
+    json_decref(after);
+    return rc;
+}
+
+static void credentials_error(request *req, json_t *errors, const char *field)
+{
+    char key[64];
+    snprintf(key, sizeof key, "credentials.err_%s", field);
+    json_object_set_new(errors, field, json_string(render_lang_string(req->lang, key)));
+}
+
+static int credentials_create(request *req, response *res)
+{
+    const char *exchange = credentials_field(req, "exchange");
+    const char *label = credentials_trim(req->a, credentials_field(req, "label"));
+    const char *perms = credentials_field(req, "permissions");
+    char *key = credentials_secret(req, "api_key");
+    char *secret = credentials_secret(req, "api_secret");
+    char *pass = credentials_secret(req, "passphrase");
+    credentials_wipe_later(req->a, req->body, req->body_len);
+    if (!perms || !*perms)
+        perms = "trade";
+
+    json_t *errors = json_object();
+    int known = 0;
+    for (size_t i = 0; exchange && i < CREDENTIALS_NEXCHANGES; i++)
+        known |= !strcmp(exchange, credentials_exchanges[i]);
+    if (!known)
+        credentials_error(req, errors, "exchange");
+    if (!label || !credentials_label_ok(label))
+        credentials_error(req, errors, "label");
+    if (!key || !credentials_ascii_ok(key, 8, 256, 0, 0))
+        credentials_error(req, errors, "api_key");
+    if (!secret || !credentials_ascii_ok(secret, 8, 512, 0, 1))
+        credentials_error(req, errors, "api_secret");
+    if (pass && *pass && !credentials_ascii_ok(pass, 1, 128, 1, 0))
+        credentials_error(req, errors, "passphrase");
+    if (strcmp(perms, "read") && strcmp(perms, "trade"))
+        credentials_error(req, errors, "permissions");
+    if (json_object_size(errors)) {
+        if (req->api) {
+            /* the one error shape, naming the refused fields (never their values) */
+            buf names = {0};
+            const char *f;
+            json_t *v;
+            json_object_foreach(errors, f, v)
+            {
+                buf_puts(&names, names.len ? ", " : "");
+                buf_puts(&names, f);
+            }
+            char *msg = arena_printf(req->a, "%s: %s", render_lang_string(req->lang, "credentials.invalid"),
+                                     names.data ? names.data : "");
+            buf_free(&names);
+            json_decref(errors);
+            res_error(req, res, 422, "invalid_credential", msg);
+            return 0;
+        }
+        /* the form comes back with what was typed, except the secrets */
+        json_t *form = json_pack("{s:s, s:s, s:s}", "exchange", exchange && known ? exchange : "", "label",
+                                 label && strlen(label) <= 240 && utf8_valid(label, strlen(label)) ? label : "",
+                                 "permissions", strcmp(perms, "read") ? "trade" : "read");
+        res->status = 422;
+        return credentials_page(req, res, form, errors);
+    }
+    json_decref(errors);
+
+    long long tenant = req->cx.tenant_id;
+    char *mask = vault_mask(req->a, key);
+    char *skey = vault_seal(req->a, "credentials.api_key", tenant, key, strlen(key));
+    char *ssecret = vault_seal(req->a, "credentials.api_secret", tenant, secret, strlen(secret));
+    char *spass = pass && *pass ? vault_seal(req->a, "credentials.passphrase", tenant, pass, strlen(pass)) : NULL;
+    if (!mask || !skey || !ssecret || (pass && *pass && !spass)) {
+        res_error(req, res, 503, "vault_unavailable", render_lang_string(req->lang, "credentials.vault_unavailable"));
+        return 0;
+    }
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", req->session->user_id);
+    credentials_new n = {&req->cx, {uid, exchange, label, skey, ssecret, spass, mask, perms}, ""};
+    if (db_tx(credentials_insert_tx, &n) != 0)
+        return -1;
+    if (req->api) {
+        res->status = 201;
+        return credentials_list(req, res);
+    }
+    res_redirect(res, "/credentials");
+    return 0;
+}
+
+typedef struct credentials_del {
+    const ctx *c;
+    const char *uid, *id;
+    int found;
+} credentials_del;
+
+static int credentials_delete_tx(void *arg)
+{
+    credentials_del *d = arg;
+    const char *p[] = {d->uid, d->id};
+    d->found = 0;
+    PGresult *r = tq_query(d->c, "credentials_delete",
+                           "DELETE FROM credentials WHERE tenant_id = $1 AND user_id = $2::bigint AND id = $3::bigint "
+                           "RETURNING exchange, label, key_mask",
+                           2, p);
+    if (!r)
+        return -1;
+    if (PQntuples(r) != 1)
+        return 0;
+    d->found = 1;
+    json_t *before = json_pack("{s:s, s:s, s:s}", "exchange", PQgetvalue(r, 0, 0), "label", PQgetvalue(r, 0, 1),
+                               "key_mask", PQgetvalue(r, 0, 2));
+    int rc = before ? audit_record(d->c, "credentials.delete", "credential", d->id, before, NULL) : -1;
+    json_decref(before);
+    return rc;
+}
+
+static int credentials_delete(request *req, response *res)
+{
+    const char *id = req_path_param(req, "id");
+    /* someone else's id answers exactly like one that does not exist */
+    if (!id || !*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
+        res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
+        return 0;
+    }
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", req->session->user_id);
+    credentials_del d = {&req->cx, uid, id, 0};
+    if (db_tx(credentials_delete_tx, &d) != 0)
+        return -1;
+    if (!d.found) {
+        res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
+        return 0;
+    }
+    if (req->api)
+        return credentials_list(req, res);
+    res_redirect(res, "/credentials");
+    return 0;
+}
+
+#define CREDENTIALS_WRITE (R_AUTH | R_CSRF | R_PAGE | R_STEPUP | R_SESSION_ONLY)
+
+static const route routes[] = {
+    {"GET", "/credentials", credentials_list, R_AUTH | R_PAGE, "credentials.manage", NULL},
+    {"POST", "/credentials", credentials_create, CREDENTIALS_WRITE, "credentials.manage", NULL},
+    {"POST", "/credentials/{id}/delete", credentials_delete, CREDENTIALS_WRITE, "credentials.manage", NULL},
+};
+
+const module credentials_module = {"credentials", NULL, NULL, ROUTES(routes)};
