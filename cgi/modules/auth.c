@@ -38,6 +38,8 @@ static int login_form(request *req, response *res)
     json_t *d = json_pack("{s:s}", "next", safe_next(req_query(req, "next")));
     if (req_query(req, "reset"))
         json_object_set_new(d, "notice", json_string(render_lang_string(req->lang, "auth.reset_done")));
+    else if (req_query(req, "deleted"))
+        json_object_set_new(d, "notice", json_string(render_lang_string(req->lang, "auth.deleted")));
     res_page(res, "auth/login.cs", "auth.title", d);
     return 0;
 }

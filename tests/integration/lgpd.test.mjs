@@ -1,0 +1,460 @@
+// tests/integration/lgpd.test.mjs — LGPD on a real stack: the versioned terms and policy in both languages, consent
+// records (address, time, audit), the "my data" export (every module, no secrets, no other tenant), and account deletion.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startStack } from './harness.mjs';
+import {
+  anonCsrf, apiPost, DEMO, enrolTotp, findCookie, login, psql, sessionCsrf, SESSION_COOKIE,
+} from './lib.mjs';
+
+const FORM = 'application/x-www-form-urlencoded';
+const CEO = Object.freeze({ email: 'ceo@botcriptofy.dev', password: 'demo-company-2026' });
+// every hook of lib/lgpd.c's table: one section each in the export
+const SECTIONS = ['account', 'sessions', 'api_tokens', 'credentials', 'consents', 'notifications', 'security_events',
+  'audit', 'mail'];
+// a vault envelope: "<key id>|<nonce b64>|<ciphertext b64>"
+const ENVELOPE_RE = /\d+\|[A-Za-z0-9+/=_-]{16,}\|[A-Za-z0-9+/=_-]{16,}/;
+
+let stack;
+const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+const valueOf = (cookie) => cookie.slice(cookie.indexOf('=') + 1);
+
+let seq = 0;
+/** A trader of a new one-user tenant with the demo password (copied hash), verified, with accepted terms. */
+async function makeTrader(label) {
+  const email = `${label}-${process.pid}-${++seq}@example.com`;
+  const row = await psql(stack, `
+    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', 'Trader ${label}', 'free') RETURNING id),
+    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
+          SELECT t.id, '${email}', 'Trader ${label}',
+                 (SELECT password_hash FROM users WHERE email = '${DEMO.email}'), 'trader', now() FROM t
+          RETURNING id, tenant_id)
+    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u
+    RETURNING user_id || ',' || tenant_id`);
+  const [id, tenantId] = row.split(',').map(Number);
+  await psql(stack, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
+    SELECT ${tenantId}, ${id}, document, max(version), true, '127.0.0.1' FROM legal_documents GROUP BY document`);
+  return { id, tenantId, email };
+}
+
+async function session(email, password = DEMO.password, userAgent) {
+  if (!userAgent) {
+    const s = await login(stack, { email, password });
+    return { cookie: s.cookie, csrf: await sessionCsrf(stack, s.cookie) };
+  }
+  const a = await anonCsrf(stack);
+  const res = await stack.fetch('/login', {
+    method: 'POST',
+    headers: { 'content-type': FORM, cookie: a.cookie, 'user-agent': userAgent },
+    body: new URLSearchParams({ _csrf: a.token, email, password }).toString(),
+  });
+  await res.text();
+  assert.equal(res.status, 303, `login of ${email}`);
+  const cookie = `${SESSION_COOKIE}=${findCookie(res, SESSION_COOKIE).value}`;
+  return { cookie, csrf: await sessionCsrf(stack, cookie) };
+}
+
+function postForm(p, s, fields, headers = {}) {
+  return stack.fetch(p, {
+    method: 'POST',
+    headers: { 'content-type': FORM, cookie: s.cookie, ...headers },
+    body: new URLSearchParams({ _csrf: s.csrf, ...fields }).toString(),
+  });
+}
+
+async function getJson(p, cookie) {
+  const res = await stack.fetch(p, { headers: { cookie } });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${p}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+const count = async (sql) => Number(await psql(stack, sql));
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+test('/terms shows version 1 of the terms and of the privacy policy in pt-BR and English; unknown ones are 404', async () => {
+  const cases = [
+    ['/terms', 'pt-BR', 'Termos de Uso', 'Versão 1'],
+    ['/terms', 'en', 'Terms of Use', 'Version 1'],
+    ['/terms?document=privacy', 'pt-BR', 'Política de Privacidade', 'Versão 1'],
+    ['/terms?document=privacy', 'en', 'Privacy Policy', 'Version 1'],
+    ['/terms?document=privacy&version=1', 'en', 'Privacy Policy', 'Version 1'],
+  ];
+  for (const [p, lang, title, version] of cases) {
+    const res = await stack.fetch(p, { headers: { cookie: `lang=${lang}` } });
+    const html = await res.text();
+    assert.equal(res.status, 200, `${p} ${lang}`);
+    assert.ok(html.includes(`<h1>${title}</h1>`), `${p} ${lang}: title ${title}`);
+    assert.ok(html.includes(version), `${p} ${lang}: ${version}`);
+    assert.ok(html.includes('dpo@botcriptofy.dev'), `${p} ${lang}: the DPO's contact`);
+  }
+  // the languages are really different texts, not one text under two titles
+  const pt = await (await stack.fetch('/terms?document=privacy', { headers: { cookie: 'lang=pt-BR' } })).text();
+  const en = await (await stack.fetch('/terms?document=privacy', { headers: { cookie: 'lang=en' } })).text();
+  assert.match(pt, /Controlador/);
+  assert.doesNotMatch(pt, /Controller\./);
+  assert.match(en, /Controller\./);
+  assert.match(en, /portability/);
+
+  // the JSON twin: the same data, paragraph by paragraph
+  const j = await getJson('/api/v1/terms?document=privacy&lang=en', '');
+  assert.equal(j.document, 'privacy');
+  assert.equal(j.version, 1);
+  assert.equal(j.current_version, 1);
+  assert.equal(j.is_current, true);
+  assert.equal(j.title, 'Privacy Policy');
+  assert.ok(j.paragraphs.length >= 6, `paragraphs: ${j.paragraphs.length}`);
+  assert.ok(j.paragraphs.some((p) => /retention|kept/i.test(p)), 'retention is explained');
+  assert.ok(j.paragraphs.some((p) => /deletion/.test(p) && /withdraw/.test(p)), 'the rights are listed');
+  assert.deepEqual(j.versions.map((v) => v.version), [1]);
+
+  for (const p of ['/terms?document=cookies', '/terms?version=2', '/terms?version=0', '/terms?version=abc',
+    '/terms?document=privacy&version=99', '/api/v1/terms?document=x']) {
+    const res = await stack.fetch(p);
+    await res.text();
+    assert.equal(res.status, 404, p);
+  }
+});
+
+test('consents are recorded with address, browser and time and audited; bad requests are 422 and change nothing', async () => {
+  const uid = await count(`SELECT id FROM users WHERE email = '${DEMO.email}'`);
+  const s = await session(DEMO.email);
+  const state = await getJson('/api/v1/privacy', s.cookie);
+  assert.equal(state.terms.up_to_date, true, 'the demo account accepted the terms in force');
+  assert.equal(state.terms.accepted_version, 1);
+  assert.equal(state.privacy.up_to_date, true);
+  assert.equal(state.marketing.granted, false);
+
+  const consentsOf = `SELECT count(*) FROM consents WHERE user_id = ${uid}`;
+  const auditsOf = `SELECT count(*) FROM audit_log WHERE actor_user_id = ${uid} AND action = 'privacy.consent'`;
+  const c0 = await count(consentsOf);
+  const a0 = await count(auditsOf);
+
+  // the browser form: marketing granted
+  const res = await postForm('/privacy/consent', s, { document: 'marketing', granted: '1' }, { 'user-agent': 'lgpd-test/1.0' });
+  await res.text();
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get('location'), '/privacy');
+  const row = (await psql(stack, `SELECT document || ',' || version || ',' || granted || ',' || ip || ',' || user_agent
+    || ',' || (at > now() - interval '1 minute') FROM consents WHERE user_id = ${uid} ORDER BY id DESC LIMIT 1`)).split(',');
+  assert.deepEqual(row, ['marketing', '0', 'true', '127.0.0.1', 'lgpd-test/1.0', 'true']);
+  const audit = JSON.parse(await psql(stack, `SELECT json_build_object('after', after, 'ip', ip, 'object_type', object_type)
+    FROM audit_log WHERE actor_user_id = ${uid} AND action = 'privacy.consent' ORDER BY id DESC LIMIT 1`));
+  assert.deepEqual(audit.after, { document: 'marketing', version: 0, granted: true });
+  assert.equal(audit.object_type, 'consent');
+  assert.equal(audit.ip, '127.0.0.1');
+  assert.equal((await getJson('/api/v1/privacy', s.cookie)).marketing.granted, true);
+
+  // the API: withdrawn again
+  const off = await apiPost(stack, s.cookie, s.csrf, '/api/v1/privacy/consent', { document: 'marketing', granted: 0 });
+  assert.equal(off.res.status, 200, off.text);
+  assert.deepEqual(off.json, { document: 'marketing', version: 0, granted: false });
+  assert.equal((await getJson('/api/v1/privacy', s.cookie)).marketing.granted, false);
+  assert.equal(await count(consentsOf), c0 + 2);
+  assert.equal(await count(auditsOf), a0 + 2);
+
+  // refused: withdrawing the terms (that is deleting the account), an old or future version, unknown documents
+  const bad = [
+    [{ document: 'terms', granted: 0 }, 'consent_required'],
+    [{ document: 'privacy', granted: '0' }, 'consent_required'],
+    [{ document: 'terms', granted: 1, version: 2 }, 'not_current_version'],
+    [{ document: 'privacy', granted: 1, version: 'x' }, 'not_current_version'],
+    [{ document: 'cookies', granted: 1 }, 'bad_consent'],
+    [{ document: 'Marketing', granted: 1 }, 'bad_consent'],
+    [{ document: 'marketing', granted: 'yes' }, 'bad_consent'],
+    [{ document: 'marketing' }, 'bad_consent'],
+    [{}, 'bad_consent'],
+  ];
+  for (const [body, code] of bad) {
+    const r = await apiPost(stack, s.cookie, s.csrf, '/api/v1/privacy/consent', body);
+    assert.equal(r.res.status, 422, `${JSON.stringify(body)}: ${r.text}`);
+    assert.equal(r.json?.error?.code, code, JSON.stringify(body));
+  }
+  // without the CSRF token nothing is recorded either
+  const noCsrf = await stack.fetch('/privacy/consent', {
+    method: 'POST', headers: { 'content-type': FORM, cookie: s.cookie },
+    body: new URLSearchParams({ document: 'marketing', granted: '1' }).toString(),
+  });
+  await noCsrf.text();
+  assert.equal(noCsrf.status, 403);
+  assert.equal(await count(consentsOf), c0 + 2, 'refused requests recorded nothing');
+  assert.equal(await count(auditsOf), a0 + 2, 'refused requests audited nothing');
+
+  // accepting the version in force again is a new record
+  const again = await apiPost(stack, s.cookie, s.csrf, '/api/v1/privacy/consent', { document: 'terms', granted: 1, version: 1 });
+  assert.equal(again.res.status, 200, again.text);
+  assert.deepEqual(again.json, { document: 'terms', version: 1, granted: true });
+  assert.equal(await count(consentsOf), c0 + 3);
+
+  // the page shows the state and the history
+  const page = await stack.fetch('/privacy', { headers: { cookie: `${s.cookie}; lang=en` } });
+  const html = await page.text();
+  assert.equal(page.status, 200);
+  assert.match(html, /Consent history/);
+  // newest first: the withdrawal, then the grant, of marketing messages
+  assert.match(html, /UTC<\/td><td>Marketing messages<\/td><td><\/td>\s*<td>withdrawn<\/td>/);
+  assert.match(html, /UTC<\/td><td>Marketing messages<\/td><td><\/td>\s*<td>granted<\/td>/);
+  assert.match(html, /href="\/privacy\/export.json"/);
+  assert.match(html, /href="\/privacy\/delete"/);
+  // anonymous visitors are sent to sign in
+  const anon = await stack.fetch('/privacy');
+  await anon.text();
+  assert.equal(anon.status, 303);
+  assert.match(anon.headers.get('location') ?? '', /^\/login\b/);
+});
+
+// Shared by the export and deletion tests: trader X with data in every module, trader Y of another tenant.
+const X = {};
+const Y = {};
+
+test('the export holds a section from every module, no secret, and nothing of another tenant', async () => {
+  Object.assign(X, await makeTrader('lgpd-x'));
+  Object.assign(Y, await makeTrader('lgpd-y'));
+  // Y: a session with a telling browser name, a notification and a token
+  Y.s = await session(Y.email, DEMO.password, 'Browser-of-Y/9.9');
+  await psql(stack, `INSERT INTO notifications (tenant_id, user_id, kind, severity, title, body)
+    VALUES (${Y.tenantId}, ${Y.id}, 'test.note', 'info', 'note-for-Y-only', 'body-for-Y-only')`);
+  const yTok = await apiPost(stack, Y.s.cookie, Y.s.csrf, '/api/v1/account/tokens', { name: 'token-of-Y', scope: 'read' });
+  assert.equal(yTok.res.status, 201, yTok.text);
+
+  // X: a failed sign-in (security event), two sessions, 2FA, a token, a notification, an exchange key, a consent
+  const a = await anonCsrf(stack);
+  const failed = await stack.fetch('/login', {
+    method: 'POST', headers: { 'content-type': FORM, cookie: a.cookie },
+    body: new URLSearchParams({ _csrf: a.token, email: X.email, password: 'not-the-password' }).toString(),
+  });
+  await failed.text();
+  assert.equal(failed.status, 401);
+  X.other = await session(X.email, DEMO.password, 'Second-browser-of-X');
+  const first = await login(stack, { email: X.email, password: DEMO.password });
+  const enrolled = await enrolTotp(stack, first.cookie);
+  X.totpSecret = enrolled.secret;
+  X.s = { cookie: enrolled.cookie, csrf: await sessionCsrf(stack, enrolled.cookie) };
+  const tok = await apiPost(stack, X.s.cookie, X.s.csrf, '/api/v1/account/tokens', { name: 'token-of-X', scope: 'read' });
+  assert.equal(tok.res.status, 201, tok.text);
+  X.token = tok.json.token;
+  await psql(stack, `INSERT INTO notifications (tenant_id, user_id, kind, severity, title, body)
+    VALUES (${X.tenantId}, ${X.id}, 'test.note', 'info', 'note-for-X', 'body-for-X')`);
+  X.envelope = `1|${'A'.repeat(32)}|${'B'.repeat(48)}`;
+  await psql(stack, `INSERT INTO credentials (tenant_id, user_id, exchange, label, api_key, api_secret, key_mask)
+    VALUES (${X.tenantId}, ${X.id}, 'binance', 'main-key-of-X', '${X.envelope}', '${X.envelope}', 'abcd…wxyz')`);
+  const mk = await apiPost(stack, X.s.cookie, X.s.csrf, '/api/v1/privacy/consent', { document: 'marketing', granted: 1 });
+  assert.equal(mk.res.status, 200, mk.text);
+
+  const res = await stack.fetch('/privacy/export.json', { headers: { cookie: X.s.cookie } });
+  const text = await res.text();
+  assert.equal(res.status, 200, text.slice(0, 300));
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  const day = new Date().toISOString().slice(0, 10);
+  assert.equal(res.headers.get('content-disposition'), `attachment; filename="botcriptofy-my-data-${day}.json"`);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  const doc = JSON.parse(text);
+  assert.equal(doc.format, 'botcriptofy-export/1');
+  assert.equal(doc.user_id, X.id);
+  assert.match(doc.generated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  for (const key of SECTIONS) assert.ok(key in doc, `section ${key}`);
+
+  assert.equal(doc.account.email, X.email);
+  assert.equal(doc.account.name, 'Trader lgpd-x');
+  assert.equal(doc.account.two_factor_enabled, true);
+  assert.deepEqual(doc.account.roles, ['trader']);
+  assert.equal(doc.account.tenant.id, X.tenantId);
+  assert.ok(doc.sessions.length >= 2, 'both sessions');
+  assert.ok(doc.sessions.some((s) => s.user_agent === 'Second-browser-of-X' && s.ip === '127.0.0.1'));
+  assert.deepEqual(doc.api_tokens.map((t) => t.name), ['token-of-X']);
+  assert.equal(doc.api_tokens[0].prefix, /^bcf_([0-9a-f]{12})_/.exec(X.token)[1]);
+  assert.deepEqual(doc.api_tokens[0].scopes, ['read']);
+  assert.deepEqual(doc.credentials.map((c) => [c.exchange, c.label, c.key_mask]), [['binance', 'main-key-of-X', 'abcd…wxyz']]);
+  assert.ok(doc.consents.some((c) => c.document === 'terms' && c.version === 1 && c.granted === true));
+  assert.ok(doc.consents.some((c) => c.document === 'marketing' && c.granted === true && c.ip === '127.0.0.1'));
+  assert.deepEqual(doc.notifications.map((n) => n.title).filter((t) => t.startsWith('note-')), ['note-for-X']);
+  assert.ok(doc.security_events.some((e) => e.kind === 'login_failed'), 'the failed sign-in');
+  const actions = doc.audit.map((r) => r.action);
+  for (const act of ['auth.login', 'account.token_create', 'privacy.consent']) assert.ok(actions.includes(act), act);
+  assert.ok(Array.isArray(doc.mail));
+
+  // no secret in any form: password hash, 2FA seed (sealed or plain), token secret or hash, session ids, envelopes
+  const hashes = (await psql(stack, `SELECT password_hash || ' ' || coalesce(totp_secret, '') FROM users WHERE id = ${X.id}`)).split(' ');
+  const tokenHash = await psql(stack, `SELECT token_hash FROM api_tokens WHERE user_id = ${X.id}`);
+  const sessionHashes = (await psql(stack, `SELECT string_agg(id_hash, ' ') FROM sessions WHERE user_id = ${X.id}`)).split(' ');
+  assert.ok(!/argon2id/i.test(text), 'no password hash');
+  assert.ok(!ENVELOPE_RE.test(text), 'no vault envelope');
+  assert.ok(hashes[1].length > 0, '2FA seed stored');
+  for (const secret of [...hashes, X.totpSecret, X.token, X.token.slice(-43), tokenHash, ...sessionHashes,
+    valueOf(X.s.cookie), valueOf(X.other.cookie), sha256(valueOf(X.s.cookie))]) {
+    assert.ok(secret.length >= 16, 'a real secret to look for');
+    assert.ok(!text.includes(secret), `secret ${secret.slice(0, 6)}… absent`);
+  }
+  for (const key of ['password_hash', 'totp_secret', 'token_hash', 'id_hash', 'api_secret', 'api_key']) {
+    assert.ok(!text.includes(`"${key}"`), `no ${key} field`);
+  }
+  // nothing of the other tenant
+  for (const other of [Y.email, 'note-for-Y-only', 'body-for-Y-only', 'Browser-of-Y/9.9', 'token-of-Y', 'Trader lgpd-y']) {
+    assert.ok(!text.includes(other), `${other} absent`);
+  }
+
+  // the export is audited, and it is a browser-session action only
+  assert.equal(await count(`SELECT count(*) FROM audit_log WHERE actor_user_id = ${X.id} AND action = 'privacy.export'
+    AND object_id = '${X.id}'`), 1);
+  const anon = await stack.fetch('/privacy/export.json');
+  await anon.text();
+  assert.equal(anon.status, 303, 'anonymous: sent to sign in');
+  const viaToken = await stack.fetch('/privacy/export.json', { headers: { authorization: `Bearer ${X.token}` } });
+  const vt = await viaToken.text();
+  assert.notEqual(viaToken.status, 200, 'a Bearer token does not reach the export');
+  assert.ok(!vt.includes(X.email));
+});
+
+test('deleting the account: a wrong password or word changes nothing; success anonymises, keeps the audit trail', async () => {
+  assert.ok(X.id, 'the export test set trader X up');
+  const aboutX = `SELECT count(*) FROM audit_log WHERE actor_user_id = ${X.id} OR (object_type = 'user' AND object_id = '${X.id}')`;
+  const snapshot = () => psql(stack, `SELECT json_build_object(
+      'user', (SELECT row_to_json(u) FROM users u WHERE id = ${X.id}),
+      'sessions', (SELECT count(*) FROM sessions WHERE user_id = ${X.id} AND revoked_at IS NULL),
+      'tokens', (SELECT count(*) FROM api_tokens WHERE user_id = ${X.id}),
+      'notifications', (SELECT count(*) FROM notifications WHERE user_id = ${X.id}),
+      'credentials', (SELECT count(*) FROM credentials WHERE user_id = ${X.id}),
+      'recovery', (SELECT count(*) FROM recovery_codes WHERE user_id = ${X.id}),
+      'roles', (SELECT count(*) FROM user_roles WHERE user_id = ${X.id}),
+      'consents', (SELECT count(*) FROM consents WHERE user_id = ${X.id}),
+      'tenant', (SELECT name FROM tenants WHERE id = ${X.tenantId}),
+      'audit', (${aboutX}))::text`);
+  const before = await snapshot();
+  const b = JSON.parse(before);
+  assert.ok(b.sessions >= 2 && b.tokens === 1 && b.notifications >= 1 && b.credentials === 1 && b.recovery > 0, before);
+
+  // the confirmation page, in either language
+  const page = await stack.fetch('/privacy/delete', { headers: { cookie: X.s.cookie } });
+  const html = await page.text();
+  assert.equal(page.status, 200);
+  assert.match(html, /<strong>EXCLUIR<\/strong>/);
+  assert.match(html, /name="password"/);
+  assert.equal((await getJson('/api/v1/privacy/delete?lang=en', X.s.cookie)).confirm_word, 'DELETE');
+
+  const refused = [
+    [{ password: 'wrong-password', confirm: 'EXCLUIR' }, 422, /Senha incorreta/],
+    [{ password: '', confirm: 'EXCLUIR' }, 422, /Senha incorreta/],
+    [{ password: DEMO.password, confirm: 'excluir' }, 422, /palavra de confirmação/],
+    [{ password: DEMO.password, confirm: '' }, 422, /palavra de confirmação/],
+    [{ password: DEMO.password }, 422, /palavra de confirmação/],
+  ];
+  for (const [fields, status, msg] of refused) {
+    const r = await postForm('/privacy/delete', X.s, fields);
+    const body = await r.text();
+    assert.equal(r.status, status, `${JSON.stringify(fields)}: ${body.slice(0, 200)}`);
+    assert.match(body, msg);
+    assert.equal(findCookie(r, SESSION_COOKIE), undefined, 'the session stays');
+  }
+  const noCsrf = await stack.fetch('/privacy/delete', {
+    method: 'POST', headers: { 'content-type': FORM, cookie: X.s.cookie },
+    body: new URLSearchParams({ password: DEMO.password, confirm: 'EXCLUIR' }).toString(),
+  });
+  await noCsrf.text();
+  assert.equal(noCsrf.status, 403);
+  assert.equal(await snapshot(), before, 'refused deletions changed nothing');
+
+  // success: the English word is accepted on the Portuguese page too
+  const res = await postForm('/privacy/delete', X.s, { password: DEMO.password, confirm: 'DELETE' });
+  await res.text();
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get('location'), '/login?deleted=1');
+  const gone = findCookie(res, SESSION_COOKIE);
+  assert.ok(gone && gone.value === '' && gone.attrs['max-age'] === '0', 'the session cookie is expired');
+
+  const a = JSON.parse(await snapshot());
+  assert.equal(a.user.email, `deleted-${X.id}@deleted.invalid`);
+  assert.equal(a.user.display_name, '');
+  assert.equal(a.user.status, 'deleted');
+  assert.ok(a.user.deleted_at, 'deleted_at set');
+  assert.equal(a.user.totp_secret, null);
+  assert.equal(a.user.totp_enabled_at, null);
+  assert.notEqual(a.user.password_hash, b.user.password_hash, 'a new, unknown password hash');
+  assert.match(a.user.password_hash, /^\$argon2id\$/);
+  assert.equal(a.user.created_at, b.user.created_at);
+  assert.deepEqual([a.sessions, a.tokens, a.notifications, a.credentials, a.recovery, a.roles], [0, 0, 0, 0, 0, 0]);
+  assert.equal(await count(`SELECT count(*) FROM sessions WHERE user_id = ${X.id}`), 0, 'session rows removed');
+  assert.equal(a.consents, b.consents, 'consent records are kept as proof');
+  assert.equal(a.tenant, `deleted-${X.tenantId}`);
+  assert.equal(await count(`SELECT count(*) FROM security_events WHERE user_id = ${X.id}`) > 0, true, 'events kept');
+  assert.equal(await count(`SELECT count(*) FROM security_events WHERE user_id = ${X.id} AND (ip <> '' OR details <> '{}')`), 0,
+    'events without address or details');
+  assert.equal(await count(`SELECT count(*) FROM users WHERE lower(email) = lower('${X.email}')`), 0, 'the e-mail is gone');
+
+  // the audit trail: every earlier row kept, plus exactly one deletion record
+  assert.equal(a.audit, b.audit + 1);
+  const del = JSON.parse(await psql(stack, `SELECT json_build_object('before', before, 'after', after, 'actor', actor_user_id)
+    FROM audit_log WHERE action = 'account.delete' AND object_id = '${X.id}'`));
+  assert.deepEqual(del, { before: { email_domain: 'example.com' }, after: { status: 'deleted' }, actor: X.id });
+
+  // no way back in: both old sessions, the password, the API token
+  for (const cookie of [X.s.cookie, X.other.cookie]) {
+    const r = await stack.fetch('/dashboard', { headers: { cookie } });
+    await r.text();
+    assert.equal(r.status, 303);
+    assert.match(r.headers.get('location') ?? '', /^\/login\b/);
+  }
+  const l = await anonCsrf(stack);
+  const relogin = await stack.fetch('/login', {
+    method: 'POST', headers: { 'content-type': FORM, cookie: l.cookie },
+    body: new URLSearchParams({ _csrf: l.token, email: X.email, password: DEMO.password }).toString(),
+  });
+  await relogin.text();
+  assert.equal(relogin.status, 401);
+  assert.equal(findCookie(relogin, SESSION_COOKIE), undefined);
+  const api = await stack.fetch('/api/v1/dashboard', { headers: { authorization: `Bearer ${X.token}` } });
+  await api.text();
+  assert.equal(api.status, 401);
+
+  // Y, in another tenant, lost nothing
+  assert.equal(await count(`SELECT count(*) FROM notifications WHERE user_id = ${Y.id}`), 1);
+  assert.equal(await count(`SELECT count(*) FROM api_tokens WHERE user_id = ${Y.id}`), 1);
+  assert.equal(await psql(stack, `SELECT status FROM users WHERE id = ${Y.id}`), 'active');
+
+  const { stdout } = await stack.botctl('audit', 'verify');
+  assert.match(stdout, /^audit chain intact: \d+ rows/, stdout);
+});
+
+test('the last active CEO cannot delete their account (409); with a second CEO they can', async () => {
+  const ceoId = await count(`SELECT id FROM users WHERE email = '${CEO.email}'`);
+  const companyId = await count(`SELECT tenant_id FROM users WHERE id = ${ceoId}`);
+  assert.equal(await count(`SELECT count(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id
+    WHERE ur.role_key = 'ceo' AND u.status = 'active'`), 1, 'one CEO in the demo data');
+  const l = await login(stack, CEO);
+  const en = await enrolTotp(stack, l.cookie);
+  const s = { cookie: en.cookie, csrf: await sessionCsrf(stack, en.cookie) };
+  const before = await psql(stack, `SELECT row_to_json(u)::text FROM users u WHERE id = ${ceoId}`);
+  const audits = await count(`SELECT count(*) FROM audit_log`);
+
+  const res = await postForm('/privacy/delete', s, { password: CEO.password, confirm: 'EXCLUIR' }, { cookie: `${s.cookie}; lang=en` });
+  const body = await res.text();
+  assert.equal(res.status, 409, body.slice(0, 300));
+  assert.match(body, /last active CEO/);
+  assert.equal(await psql(stack, `SELECT row_to_json(u)::text FROM users u WHERE id = ${ceoId}`), before, 'nothing changed');
+  assert.equal(await count(`SELECT count(*) FROM user_roles WHERE user_id = ${ceoId} AND role_key = 'ceo'`), 1);
+  assert.equal(await count(`SELECT count(*) FROM audit_log`), audits, 'no audit row for a refused deletion');
+  const still = await stack.fetch('/privacy', { headers: { cookie: s.cookie } });
+  await still.text();
+  assert.equal(still.status, 200, 'the session still works');
+
+  // a second active CEO: now the first may leave
+  await psql(stack, `WITH u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
+      SELECT ${companyId}, 'ceo2-${process.pid}@example.com', 'Second CEO', password_hash, 'ceo', now() FROM users WHERE id = ${ceoId}
+      RETURNING id, tenant_id)
+    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'ceo' FROM u`);
+  const ok = await postForm('/privacy/delete', s, { password: CEO.password, confirm: 'EXCLUIR' });
+  await ok.text();
+  assert.equal(ok.status, 303);
+  assert.equal(await psql(stack, `SELECT status FROM users WHERE id = ${ceoId}`), 'deleted');
+  assert.equal(await count(`SELECT count(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id
+    WHERE ur.role_key = 'ceo' AND u.status = 'active'`), 1, 'the second CEO remains');
+  assert.equal(await psql(stack, `SELECT name FROM tenants WHERE id = ${companyId}`) !== `deleted-${companyId}`, true,
+    'the company keeps its name');
+});
