@@ -15,7 +15,8 @@ int password_verify(const char *hash, const char *password);
 int password_needs_rehash(const char *hash);
 /* NULL when acceptable, else the i18n key of the reason: "password.too_short",
  * "password.too_long" (> 1024 bytes), "password.common" (in the bundled list, case-insensitive,
- * also when it merely repeats the e-mail's local part), "password.invalid" (not UTF-8). */
+ * also when it merely repeats the e-mail address or its local part), "password.invalid" (not UTF-8).
+ * The minimum is password.min_length code points. */
 const char *password_policy_error(const char *password, const char *email);
 /* Loads the list at path, replacing the one in use (0, or -1 leaving it as it was). The policy
  * check loads password.common_list by itself the first time; NULL forgets the list so that the

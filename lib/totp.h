@@ -12,9 +12,11 @@
 
 /* RFC 4648 base32 without padding, upper case. Returns length written or -1 when too small. */
 int base32_encode(const unsigned char *in, size_t n, char *out, size_t outlen);
-/* Accepts upper/lower case, spaces and '=' padding. Returns bytes written or -1. */
+/* Accepts upper/lower case, spaces and '=' padding (only padding and spaces after the first '=').
+ * Returns bytes written, or -1 on any other character or when outlen is too small. */
 int base32_decode(const char *in, unsigned char *out, size_t outlen);
-/* The code for one step (RFC 4226 HOTP over the step counter). */
+/* The code for one step (RFC 4226 HOTP over the step counter), 0..999999; UINT32_MAX (never a
+ * valid code) when HMAC fails or klen is over 1024. */
 uint32_t totp_at(const unsigned char *key, size_t klen, uint64_t step);
 /* Checks code ("123456", spaces allowed) at now within ±1 step. A match at a step <= last_step
  * is a replay and refused. Returns the matched step (> 0), 0 when wrong, -1 when malformed. */
