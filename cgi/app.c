@@ -277,7 +277,7 @@ static int load_token(request *req, const char *bearer)
         const char *p[] = {prefix};
         PGresult *r = db_query(req->a, "apitoken_load",
                                "SELECT t.id, t.user_id, t.tenant_id, t.token_hash, array_to_string(t.scopes, ','), "
-                               "coalesce(extract(epoch from t.expires_at)::bigint, 0), u.email, u.display_name, u.role, "
+                               "coalesce(floor(extract(epoch from t.expires_at))::bigint, 0), u.email, u.display_name, u.role, "
                                "tn.kind, (u.totp_enabled_at IS NOT NULL)::int "
                                "FROM api_tokens t JOIN users u ON u.id = t.user_id AND u.tenant_id = t.tenant_id "
                                "AND u.status = 'active' JOIN tenants tn ON tn.id = t.tenant_id "
@@ -312,7 +312,7 @@ static int load_token(request *req, const char *bearer)
     long long exp = json_integer_value(json_object_get(j, "exp"));
     if (!want || strlen(want) != 64 || sodium_memcmp(want, hash, 64) != 0)
         return -1;
-    if (exp && exp < (long long)time(NULL))
+    if (exp && exp <= (long long)time(NULL))
         return -1;
     session_info *si = arena_calloc(req->a, 1, sizeof(*si));
     const char *scopes = json_string_value(json_object_get(j, "scopes"));

@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "tenant.h"
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -195,4 +196,35 @@ long audit_verify(void (*report)(const char *msg, void *arg), void *arg)
         return -1;
     }
     return v.problems;
+}
+
+struct audited {
+    const ctx *c;
+    const char *name, *sql, *action, *object_type, *object_id;
+    int nparams;
+    const char *const *params;
+    const json_t *after;
+    PGresult *r;
+};
+
+static int audited_tx(void *arg)
+{
+    struct audited *a = arg;
+    a->r = tq_query(a->c, a->name, a->sql, a->nparams, a->params);
+    if (!a->r)
+        return -1;
+    int touched = PQntuples(a->r) > 0 || atol(PQcmdTuples(a->r)) > 0;
+    if (!touched)
+        return 0;
+    const char *id = a->object_id ? a->object_id : PQntuples(a->r) > 0 ? PQgetvalue(a->r, 0, 0) : "";
+    return audit_record(a->c, a->action, a->object_type, id, NULL, a->after);
+}
+
+PGresult *audit_tq(const ctx *c, const char *name, const char *sql, int nparams, const char *const *params,
+                   const char *action, const char *object_type, const char *object_id, const json_t *after)
+{
+    struct audited a = {c, name, sql, action, object_type, object_id, nparams, params, after, NULL};
+    if (db_tx(audited_tx, &a) < 0)
+        return NULL;
+    return a.r;
 }

@@ -3,6 +3,7 @@
 #ifndef BCF_AUDIT_H
 #define BCF_AUDIT_H
 #include <jansson.h>
+#include <libpq-fe.h>
 #include "ctx.h"
 
 /* Appends one row. action is "<module>.<verb>" ("account.password_change"); object_type and
@@ -12,6 +13,14 @@
  * its own change: a change without its audit row must not happen). */
 int audit_record(const ctx *c, const char *action, const char *object_type, const char *object_id,
                  const json_t *before, const json_t *after);
+
+/* The common case of one tenant statement and its audit row, in one transaction: runs sql like
+ * tq_query (lib/tenant.h) and, when it returned or touched rows, appends the audit record (object
+ * id = object_id, or the first column of the first row when NULL). If either fails nothing is
+ * changed and NULL is returned; a statement that matched nothing returns its empty result and
+ * writes no audit row. */
+PGresult *audit_tq(const ctx *c, const char *name, const char *sql, int nparams, const char *const *params,
+                   const char *action, const char *object_type, const char *object_id, const json_t *after);
 
 /* Walks the whole chain in id order recomputing each hash. Returns 0 when intact; otherwise
  * the number of problems, each described through report(msg, arg) (altered row, missing id,

@@ -5,7 +5,6 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
-#include "metrics.h"
 #include "utf8.h"
 #include <curl/curl.h>
 #include <errno.h>
@@ -421,12 +420,10 @@ int mail_deliver_due(int max)
         /* bodies carry tokens: only the id and the recipient's domain reach the log */
         if (rc == 0) {
             mark_sent(id);
-            metrics_count("mail_sent_total", NULL, 1);
             log_info("mail %s to @%s %s", id, domain_of(to), use_smtp ? "sent" : "captured");
             sent++;
         } else {
             int gave_up = mark_failed(id, err, attempts);
-            metrics_count("mail_failed_total", NULL, 1);
             log_warn("mail %s to @%s: attempt %d failed%s: %s", id, domain_of(to), attempts,
                      gave_up ? ", giving up" : "", err);
         }

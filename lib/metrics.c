@@ -186,8 +186,6 @@ static const char *named_help(const char *name)
         {"rate_limit_requests_total", "Rate-limit checks, by limit name and result (allowed or limited)."},
         {"security_events_total", "Security events stored, by kind."},
         {"security_alerts_total", "Anomaly alerts raised, by rule."},
-        {"mail_sent_total", "E-mail messages delivered (or captured in development)."},
-        {"mail_failed_total", "E-mail delivery attempts that failed."},
     };
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
         if (!strcmp(helps[i].name, name))

@@ -61,16 +61,15 @@ struct counters {
     long long acct_last;
 };
 
-static void counters_load(request *req, const char *email, struct counters *k)
+static void counters_keys(request *req, const char *email_hash, struct counters *k)
 {
-    char lower[256];
-    size_t i = 0;
-    for (; email[i] && i < sizeof lower - 1; i++)
-        lower[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32 : email[i]);
-    lower[i] = '\0';
-    session_hash(lower, k->email_hash);
+    snprintf(k->email_hash, sizeof k->email_hash, "%s", email_hash);
     snprintf(k->acct_key, sizeof k->acct_key, "lf:a:%s", k->email_hash);
     snprintf(k->ip_key, sizeof k->ip_key, "lf:ip:%s", req->remote_addr ? req->remote_addr : "-");
+}
+
+static void counters_read(request *req, struct counters *k)
+{
     k->acct_n = k->ip_n = 0;
     k->acct_last = 0;
     /* Redis down: the counters fail open (a login is not a money move) */
@@ -84,6 +83,19 @@ static void counters_load(request *req, const char *email, struct counters *k)
     r = kv_cmd(req->a, "HGET %s n", k->ip_key);
     if (r && r->type == REDIS_REPLY_STRING)
         k->ip_n = atol(r->str);
+}
+
+static void counters_load(request *req, const char *email, struct counters *k)
+{
+    char lower[256];
+    size_t i = 0;
+    for (; email[i] && i < sizeof lower - 1; i++)
+        lower[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32 : email[i]);
+    lower[i] = '\0';
+    char hash[65];
+    session_hash(lower, hash);
+    counters_keys(req, hash, k);
+    counters_read(req, k);
 }
 
 /* Seconds the caller must still wait (0 = may try now). */
@@ -291,13 +303,12 @@ static int login_submit(request *req, response *res)
         char id[24];
         snprintf(id, sizeof id, "%lld", u.id);
         if (password_hash(password, fresh) == 0) {
-            const char *p[] = {fresh, id};
+            const char *p[] = {id, fresh};
             ctx c = req->cx;
             c.user_id = u.id;
             c.tenant_id = u.tenant_id;
-            /* cross-tenant: the user row itself, by its id, right after the password check */
-            if (db_exec(req->a, "auth_rehash", "UPDATE users SET password_hash = $1 WHERE id = $2::bigint", 2, p) == 1)
-                audit_record(&c, "account.password_rehash", "user", id, NULL, NULL);
+            audit_tq(&c, "auth_rehash", "UPDATE users SET password_hash = $3 WHERE id = $2::bigint AND tenant_id = $1",
+                     2, p, "account.password_rehash", "user", id, NULL);
         }
     }
     if (u.mfa) {
@@ -336,6 +347,14 @@ static int login_mfa_submit(request *req, response *res)
         res_error(req, res, 400, "bad_mfa_token", render_lang_string(req->lang, "auth.mfa_expired"));
         return 0;
     }
+    struct counters lk;
+    counters_keys(req, email_hash, &lk);
+    counters_read(req, &lk);
+    long wait = counters_wait(req, &lk);
+    if (wait > 0) {
+        refuse_wait(req, res, wait, "", next);
+        return 0;
+    }
     ctx c = req->cx;
     c.user_id = uid;
     c.tenant_id = tid;
@@ -344,7 +363,11 @@ static int login_mfa_submit(request *req, response *res)
     if (ok < 0 && ok != -2)
         return -1;
     if (ok != 1) {
-        /* a wrong code counts like a wrong password, and five end the pending sign-in */
+        /* a wrong code counts like a wrong password (towards the account's delay and lock), and
+         * five end the pending sign-in */
+        struct counters k;
+        counters_keys(req, email_hash, &k);
+        counters_fail(req, &k, uid, "mfa_code");
         redisReply *n = kv_cmd(req->a, "HINCRBY mfa:f:%s n 1", th);
         kv_cmd(req->a, "EXPIRE mfa:f:%s %ld", th, config_int("session.mfa_pending_s"));
         json_t *d = json_pack("{s:s}", "stage", "login");

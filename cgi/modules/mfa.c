@@ -53,13 +53,20 @@ static int setup(request *req, response *res)
     return 0;
 }
 
-/* A fresh session id after a change of privilege (2FA enabled, a step-up); mfa_at = now. */
-static int rotate(request *req, response *res, long long mfa_at)
+/* A fresh session id after a change of privilege (2FA enabled, a step-up); mfa_at = now. When
+ * 2FA itself was turned on or off, the user's other sessions end: they carry the old state. */
+static int rotate(request *req, response *res, long long mfa_at, int end_others)
 {
     char token[64];
     if (session_rotate(req->a, req_cookie(req, session_cookie_name()), req->remote_addr,
                        req_header(req, "HTTP_USER_AGENT"), mfa_at, token, sizeof token) < 0)
         return -1;
+    if (end_others) {
+        char keep[65];
+        session_hash(token, keep);
+        if (session_destroy_user(req->a, req->session->user_id, keep) < 0)
+            return -1;
+    }
     res_header(res, "Set-Cookie", session_cookie(req->a, token));
     return 0;
 }
@@ -103,7 +110,7 @@ static int enable(request *req, response *res)
         code_error(req, res, "enable");
         return 0;
     }
-    if (rotate(req, res, (long long)time(NULL)) < 0)
+    if (rotate(req, res, (long long)time(NULL), 1) < 0)
         return -1;
     codes_page(req, res, codes);
     return 0;
@@ -130,7 +137,7 @@ static int verify(request *req, response *res)
         code_error(req, res, "step_up");
         return 0;
     }
-    if (rotate(req, res, (long long)time(NULL)) < 0)
+    if (rotate(req, res, (long long)time(NULL), 0) < 0)
         return -1;
     char id[24];
     snprintf(id, sizeof id, "%lld", req->session->user_id);
@@ -153,7 +160,7 @@ static int disable(request *req, response *res)
     }
     if (mfa_disable(&req->cx) < 0)
         return -1;
-    if (rotate(req, res, 0) < 0)
+    if (rotate(req, res, 0, 1) < 0)
         return -1;
     res_redirect(res, "/account/2fa");
     return 0;

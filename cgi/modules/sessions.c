@@ -47,15 +47,17 @@ static int revoke_where(request *req, response *res, const char *handle, int oth
     snprintf(uid, sizeof uid, "%lld", req->session->user_id);
     const char *cur = req->session->sid_hash ? req->session->sid_hash : "";
     const char *p[] = {uid, others ? cur : handle};
-    PGresult *r = others ? tq_query(&req->cx, "sessions_revoke_others",
+    json_t *after = json_pack("{s:s}", "scope", others ? "others" : "one");
+    PGresult *r = others ? audit_tq(&req->cx, "sessions_revoke_others",
                                     "UPDATE sessions SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2::bigint "
                                     "AND revoked_at IS NULL AND id_hash <> $3 RETURNING id_hash",
-                                    2, p)
-                         : tq_query(&req->cx, "sessions_revoke_one",
+                                    2, p, "account.sessions_revoke_others", "user", uid, after)
+                         : audit_tq(&req->cx, "sessions_revoke_one",
                                     "UPDATE sessions SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2::bigint "
                                     "AND revoked_at IS NULL "
                                     "AND left(encode(sha256(convert_to(id_hash, 'UTF8')), 'hex'), 20) = $3 RETURNING id_hash",
-                                    2, p);
+                                    2, p, "account.session_revoke", "session", handle, after);
+    json_decref(after);
     if (!r)
         return -1;
     int n = PQntuples(r);
@@ -63,12 +65,9 @@ static int revoke_where(request *req, response *res, const char *handle, int oth
         res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
         return 0;
     }
+    /* the Redis copies go too; near caches follow through tracking */
     for (int i = 0; i < n; i++)
         kv_cmd(req->a, "DEL s:%s", PQgetvalue(r, i, 0));
-    json_t *after = json_pack("{s:i}", "revoked", n);
-    audit_record(&req->cx, others ? "account.sessions_revoke_others" : "account.session_revoke", "session",
-                 others ? "" : handle, NULL, after);
-    json_decref(after);
     /* revoking the session in use signs this browser out */
     int self = 0;
     for (int i = 0; i < n; i++)
@@ -164,16 +163,15 @@ static int create_token(request *req, response *res)
     snprintf(nd, sizeof nd, "%ld", ndays);
     const char *scopes = !strcmp(scope, "write") ? "{read,write}" : "{read}";
     const char *p[] = {uid, name, prefix, hash, scopes, nd};
-    PGresult *r = tq_query(&req->cx, "tokens_create",
+    json_t *after = json_pack("{s:s, s:s, s:s, s:i}", "name", name, "prefix", prefix, "scope", scope, "days", (int)ndays);
+    PGresult *r = audit_tq(&req->cx, "tokens_create",
                            "INSERT INTO api_tokens (tenant_id, user_id, name, prefix, token_hash, scopes, expires_at) "
                            "SELECT u.tenant_id, u.id, $3, $4, $5, $6::text[], now() + make_interval(days => $7::int) "
                            "FROM users u WHERE u.id = $2::bigint AND u.tenant_id = $1 RETURNING id",
-                           6, p);
+                           6, p, "account.token_create", "api_token", NULL, after);
+    json_decref(after);
     if (!r || PQntuples(r) != 1)
         return -1;
-    json_t *after = json_pack("{s:s, s:s, s:s, s:i}", "name", name, "prefix", prefix, "scope", scope, "days", (int)ndays);
-    audit_record(&req->cx, "account.token_create", "api_token", PQgetvalue(r, 0, 0), NULL, after);
-    json_decref(after);
     char *token = arena_printf(req->a, "bcf_%s_%s", prefix, secret);
     sodium_memzero(secret, sizeof secret);
     if (req->api) {
@@ -195,10 +193,10 @@ static int revoke_token(request *req, response *res)
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", req->session->user_id);
     const char *p[] = {uid, id};
-    PGresult *r = tq_query(&req->cx, "tokens_revoke",
+    PGresult *r = audit_tq(&req->cx, "tokens_revoke",
                            "UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2::bigint "
                            "AND id = $3::bigint AND revoked_at IS NULL RETURNING prefix",
-                           2, p);
+                           2, p, "account.token_revoke", "api_token", id, NULL);
     if (!r)
         return -1;
     if (PQntuples(r) != 1) {
@@ -208,7 +206,6 @@ static int revoke_token(request *req, response *res)
     char tag[48];
     snprintf(tag, sizeof tag, "apitoken:%s", PQgetvalue(r, 0, 0));
     cache_invalidate_tag(tag);
-    audit_record(&req->cx, "account.token_revoke", "api_token", id, NULL, NULL);
     if (req->api)
         res_json(res, 200, json_pack("{s:b}", "revoked", 1));
     else

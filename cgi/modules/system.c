@@ -81,6 +81,19 @@ static int metrics_page(request *req, response *res)
     metrics_slot_set(app_worker_slot, (int)getpid(), metrics_self_rss());
     buf_clear(&res->body);
     metrics_render(&res->body, router_name);
+    /* e-mail is sent by the job worker, which has no shared metrics region: the outbox is the truth */
+    /* cross-tenant: platform-wide outbox counts */
+    PGresult *r = db_query(req->a, "metrics_mail",
+                           "SELECT s.status, count(m.id) FROM (VALUES ('queued'), ('sent'), ('failed')) AS s(status) "
+                           "LEFT JOIN mail_outbox m ON m.status = s.status GROUP BY s.status ORDER BY s.status",
+                           0, NULL);
+    if (r) {
+        buf_puts(&res->body, "# HELP mail_outbox_messages E-mail messages in the outbox, by status.\n"
+                             "# TYPE mail_outbox_messages gauge\n");
+        for (int i = 0; i < PQntuples(r); i++)
+            buf_printf(&res->body, "mail_outbox_messages{status=\"%s\"} %s\n", PQgetvalue(r, i, 0),
+                       PQgetvalue(r, i, 1));
+    }
     res->status = 200;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";
     return 0;

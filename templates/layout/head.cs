@@ -25,6 +25,7 @@
       <summary><?cs var:user.name ?></summary>
       <div class="menu">
         <span class="muted"><?cs var:user.email ?></span>
+        <a href="/account"><?cs var:Lang.nav.account ?></a>
         <form method="post" action="/logout">
           <input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>">
           <button type="submit"><?cs var:Lang.layout.logout ?></button>
