@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "config.h"
 #include "kv.h"
+#include "lgpd.h"
 #include "rbac.h"
 #include "ratelimit.h"
 #include "secevent.h"
@@ -595,6 +596,12 @@ static void run(request *req, response *res, fcgi_req *fr)
             else
                 res_error(req, res, 403, "mfa_enrollment_required",
                           render_lang_string(req->lang, "error.mfa_enrollment_required"));
+            return;
+        }
+        /* a new version of the terms or privacy policy is accepted before pages are used again */
+        if (!si->token_id && !req->api && !strcmp(req->method, "GET") && (r->flags & R_AUTH) &&
+            !(r->flags & R_MFA_SETUP) && lgpd_acceptance_pending(&req->cx, si->user_id) == 1) {
+            res_redirect(res, "/privacy?accept=1");
             return;
         }
         if (si->token_id) {

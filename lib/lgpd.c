@@ -1,6 +1,7 @@
 /* lgpd.c — data-subject rights: legal document versions, consent records, and the one hook table
  * through which every module that stores personal data exports it ("my data") and anonymises it. */
 #include "lgpd.h"
+#include "cache.h"
 #include "audit.h"
 #include "db.h"
 #include "kv.h"
@@ -358,12 +359,41 @@ int lgpd_record_consent_ua(const ctx *c, long long user_id, const char *document
     if (!c || user_id <= 0 || c->tenant_id <= 0 || !document_name_ok(document) || version < 0)
         return -2;
     struct consent_args x = {c, user_id, document, version, granted ? 1 : 0, user_agent ? user_agent : ""};
-    return in_tx(consent_tx, &x);
+    int rc = in_tx(consent_tx, &x);
+    if (rc == 0)
+        cache_del("lgpd", "pending", arena_printf(c->a, "%lld", user_id));
+    return rc;
 }
 
 int lgpd_record_consent(const ctx *c, long long user_id, const char *document, int version, int granted)
 {
     return lgpd_record_consent_ua(c, user_id, document, version, granted, "");
+}
+
+int lgpd_acceptance_pending(const ctx *c, long long user_id)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", user_id);
+    size_t len;
+    char *v = cache_get(c->a, "lgpd", "pending", id, &len);
+    if (v)
+        return v[0] == '1';
+    const char *p[] = {id};
+    /* pending when a document in force is newer than the last version the user accepted */
+    PGresult *r = tq_query(c, "lgpd_pending",
+                           "SELECT EXISTS (SELECT 1 FROM (SELECT document, max(version) AS v FROM legal_documents "
+                           "WHERE published_at <= now() GROUP BY document) d WHERE d.v > coalesce((SELECT c.version "
+                           "FROM consents c WHERE c.tenant_id = $1 AND c.user_id = $2::bigint AND c.document = d.document "
+                           "ORDER BY c.at DESC, c.id DESC LIMIT 1), 0))::int",
+                           1, p);
+    if (!r || PQntuples(r) != 1)
+        return -1;
+    const char *pending = PQgetvalue(r, 0, 0);
+    char tag[40];
+    snprintf(tag, sizeof tag, "user:%s", id);
+    const char *tags[] = {tag};
+    cache_set("lgpd", "pending", id, pending, 1, tags, 1);
+    return pending[0] == '1';
 }
 
 /* ---- export ---- */

@@ -301,12 +301,16 @@ static int register_tx(void *arg)
     char tok[64];
     if (token_issue(&c, g->user_id, "verify", config_int("account.verify_ttl_s"), tok, sizeof tok) < 0)
         return -1;
-    int terms = lgpd_current_version(req->a, "terms");
-    if (terms < 0 || (terms > 0 && lgpd_record_consent_ua(&c, g->user_id, "terms", terms, 1,
-                                                          req_header(req, "HTTP_USER_AGENT")) != 0))
-        return -1;
-    if (terms == 0)
-        log_warn("registration without a published terms document: no consent recorded");
+    /* the one checkbox accepts both documents in force: one consent record each */
+    static const char *const documents[] = {"terms", "privacy"};
+    for (size_t i = 0; i < sizeof documents / sizeof documents[0]; i++) {
+        int version = lgpd_current_version(req->a, documents[i]);
+        if (version < 0 || (version > 0 && lgpd_record_consent_ua(&c, g->user_id, documents[i], version, 1,
+                                                                  req_header(req, "HTTP_USER_AGENT")) != 0))
+            return -1;
+        if (version == 0)
+            log_warn("registration without a published %s document: no consent recorded", documents[i]);
+    }
     long long mid = queue_mail(&c, req->lang, g->email, "verify", g->name, link_for(req->a, "/verify", tok));
     sodium_memzero(tok, sizeof tok);
     if (mid < 0)

@@ -261,7 +261,8 @@ static int devmail_list(request *req, response *res)
             }
             e[n].when = when;
             e[n].id = id;
-            snprintf(e[n].name, sizeof e[n].name, "%s", de->d_name);
+            /* devmail_name_ok accepted only digits, '-' and ".eml": the name fits */
+            snprintf(e[n].name, sizeof e[n].name, "%.*s", (int)(sizeof e[n].name - 1), de->d_name);
             n++;
         }
         closedir(d);

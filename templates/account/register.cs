@@ -12,7 +12,7 @@
     <?cs if:data.errors.password ?><p class="alert" role="alert" data-field="password"><?cs var:data.errors.password ?></p><?cs /if ?>
     <label><?cs var:Lang.account.password_confirm ?><input type="password" name="password_confirm" autocomplete="new-password" required></label>
     <?cs if:data.errors.password_confirm ?><p class="alert" role="alert" data-field="password_confirm"><?cs var:data.errors.password_confirm ?></p><?cs /if ?>
-    <label class="check"><input type="checkbox" name="accept_terms" value="1" required> <?cs var:Lang.account.accept_terms ?> <a href="/privacy" target="_blank" rel="noopener"><?cs var:Lang.account.terms_link ?></a></label>
+    <label class="check"><input type="checkbox" name="accept_terms" value="1" required> <?cs var:Lang.account.accept_terms ?> <a href="/terms" target="_blank" rel="noopener"><?cs var:Lang.account.terms_link ?></a> · <a href="/terms?document=privacy" target="_blank" rel="noopener"><?cs var:Lang.account.privacy_link ?></a></label>
     <?cs if:data.errors.accept_terms ?><p class="alert" role="alert" data-field="accept_terms"><?cs var:data.errors.accept_terms ?></p><?cs /if ?>
     <button type="submit" class="primary"><?cs var:Lang.account.submit_register ?></button>
   </form>

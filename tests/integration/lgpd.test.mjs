@@ -233,11 +233,27 @@ test('the export holds a section from every module, no secret, and nothing of an
   });
   await failed.text();
   assert.equal(failed.status, 401);
-  X.other = await session(X.email, DEMO.password, 'Second-browser-of-X');
   const first = await login(stack, { email: X.email, password: DEMO.password });
   const enrolled = await enrolTotp(stack, first.cookie);
   X.totpSecret = enrolled.secret;
   X.s = { cookie: enrolled.cookie, csrf: await sessionCsrf(stack, enrolled.cookie) };
+  // a second browser signs in after enrolment (turning 2FA on ends the other sessions): two steps,
+  // the second with a recovery code
+  const ua = { 'user-agent': 'Second-browser-of-X' };
+  const a2 = await anonCsrf(stack);
+  const step1 = await stack.fetch('/login', {
+    method: 'POST', headers: { 'content-type': FORM, cookie: a2.cookie, ...ua },
+    body: new URLSearchParams({ _csrf: a2.token, email: X.email, password: DEMO.password }).toString(),
+  });
+  const mfaToken = /name="mfa_token" value="([^"]+)"/.exec(await step1.text())[1];
+  const step2 = await stack.fetch('/login/2fa', {
+    method: 'POST', headers: { 'content-type': FORM, cookie: a2.cookie, ...ua },
+    body: new URLSearchParams({ _csrf: a2.token, mfa_token: mfaToken, code: enrolled.recoveryCodes[9] }).toString(),
+  });
+  await step2.text();
+  assert.equal(step2.status, 303, 'second browser signed in');
+  const otherCookie = `${SESSION_COOKIE}=${findCookie(step2, SESSION_COOKIE).value}`;
+  X.other = { cookie: otherCookie, csrf: await sessionCsrf(stack, otherCookie) };
   const tok = await apiPost(stack, X.s.cookie, X.s.csrf, '/api/v1/account/tokens', { name: 'token-of-X', scope: 'read' });
   assert.equal(tok.res.status, 201, tok.text);
   X.token = tok.json.token;
@@ -457,4 +473,41 @@ test('the last active CEO cannot delete their account (409); with a second CEO t
     WHERE ur.role_key = 'ceo' AND u.status = 'active'`), 1, 'the second CEO remains');
   assert.equal(await psql(stack, `SELECT name FROM tenants WHERE id = ${companyId}`) !== `deleted-${companyId}`, true,
     'the company keeps its name');
+});
+
+test('a new version of the terms sends signed-in users to /privacy until they accept it; the API keeps working', async () => {
+  const t = await makeTrader('terms-v2');
+  const s = await session(t.email);
+  const before = await stack.fetch('/dashboard', { headers: { cookie: s.cookie } });
+  await before.text();
+  assert.equal(before.status, 200, 'up to date: the dashboard opens');
+
+  await psql(stack, `INSERT INTO legal_documents (document, version, title_pt, title_en, body_pt, body_en)
+    SELECT document, 2, title_pt, title_en, body_pt || ' (v2)', body_en || ' (v2)' FROM legal_documents
+    WHERE document = 'terms' AND version = 1`, { user: 'botcriptofy_owner' });
+  try {
+    // the per-user answer is cached for cache.ttl.lgpd; publishing tells operators to drop it, as here
+    await stack.botctl('cache-invalidate', `user:${t.id}`);
+    const page = await stack.fetch('/dashboard', { headers: { cookie: s.cookie } });
+    await page.text();
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.get('location'), '/privacy?accept=1');
+    const api = await stack.fetch('/api/v1/dashboard', { headers: { cookie: s.cookie } });
+    await api.text();
+    assert.equal(api.status, 200, 'the JSON API is not redirected');
+    const privacy = await stack.fetch('/privacy?accept=1', { headers: { cookie: s.cookie } });
+    await privacy.text();
+    assert.equal(privacy.status, 200, '/privacy itself stays reachable');
+
+    const res = await postForm('/privacy/consent', s, { document: 'terms', granted: '1' });
+    await res.text();
+    assert.equal(res.status, 303);
+    assert.equal(await psql(stack, `SELECT version FROM consents WHERE user_id = ${t.id} AND document = 'terms'
+      ORDER BY id DESC LIMIT 1`), '2');
+    const after = await stack.fetch('/dashboard', { headers: { cookie: s.cookie } });
+    await after.text();
+    assert.equal(after.status, 200, 'accepted: the dashboard opens again at once');
+  } finally {
+    await psql(stack, "DELETE FROM legal_documents WHERE document = 'terms' AND version = 2", { user: 'botcriptofy_owner' });
+  }
 });

@@ -247,3 +247,37 @@ test('the per-address counter locks the address across different accounts', asyn
   assert.equal(await count(stackB, `SELECT count(*) FROM security_events WHERE kind = 'login_locked' AND details->>'scope' = 'address'`), 1);
   assert.equal(await count(stackB, `SELECT count(*) FROM sessions WHERE user_id = ${victim.id}`), 0);
 });
+
+test('wrong 2FA codes at the second step count towards the account lock, across pending sign-ins', async () => {
+  const { enrolTotp, login } = await import('./lib.mjs');
+  const t = await makeTrader(stack, 'mfa-guess');
+  const s = await login(stack, { email: t.email, password: DEMO.password });
+  await enrolTotp(stack, s.cookie);
+  // someone with the password starts a fresh pending sign-in for every guess
+  const guess = async () => {
+    const a = await anonCsrf(stack);
+    const step1 = await stack.fetch('/login', {
+      method: 'POST', headers: { 'content-type': FORM, cookie: a.cookie },
+      body: new URLSearchParams({ _csrf: a.token, email: t.email, password: DEMO.password }).toString(),
+    });
+    const html = await step1.text();
+    const m = /name="mfa_token" value="([^"]+)"/.exec(html);
+    if (!m) return { status: step1.status, retryAfter: step1.headers.get('retry-after') };
+    const step2 = await stack.fetch('/login/2fa', {
+      method: 'POST', headers: { 'content-type': FORM, cookie: a.cookie },
+      body: new URLSearchParams({ _csrf: a.token, mfa_token: m[1], code: '000000' }).toString(),
+    });
+    await step2.text();
+    return { status: step2.status, retryAfter: step2.headers.get('retry-after') };
+  };
+  const first = await guess();
+  assert.equal(first.status, 422, 'a wrong code');
+  assert.equal(await redisCli(stack, 'HGET', accountKey(t.email), 'n'), '1', 'the account counter moved');
+  await guess();
+  // after delay_after (2) failures the next attempt must wait: the password step itself answers 429
+  const third = await guess();
+  assert.equal(third.status, 429, 'the growing wait applies to the next sign-in');
+  assert.ok(Number(third.retryAfter) >= 1);
+  assert.ok(await count(stack, `SELECT count(*) FROM security_events WHERE user_id = ${t.id} AND kind = 'login_failed'
+    AND details->>'reason' = 'mfa_code'`) >= 2);
+});

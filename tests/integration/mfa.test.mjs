@@ -16,7 +16,9 @@ const RECOVERY_RE = /^[A-Za-z2-7]{4}-[A-Za-z2-7]{4}-[A-Za-z2-7]{4}$/;
 let stack;
 
 before(async () => {
-  stack = await startStack();
+  // the pending-login limit (5 wrong codes) is tested here; the account's delay and lock, which
+  // wrong codes also feed, are tested in login_defence.test.mjs
+  stack = await startStack({ config: { 'security.login.delay_after': '50', 'security.login.account_max_failures': '100' } });
 });
 
 after(async () => {
