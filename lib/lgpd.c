@@ -1,6 +1,7 @@
 /* lgpd.c — data-subject rights: legal document versions, consent records, and the one hook table
  * through which every module that stores personal data exports it ("my data") and anonymises it. */
 #include "lgpd.h"
+#include "buf.h"
 #include "cache.h"
 #include "audit.h"
 #include "db.h"
@@ -361,7 +362,7 @@ int lgpd_record_consent_ua(const ctx *c, long long user_id, const char *document
     struct consent_args x = {c, user_id, document, version, granted ? 1 : 0, user_agent ? user_agent : ""};
     int rc = in_tx(consent_tx, &x);
     if (rc == 0)
-        cache_del("lgpd", "pending", arena_printf(c->a, "%lld", user_id));
+        cache_del("lgpd", "accepted", arena_printf(c->a, "%lld", user_id));
     return rc;
 }
 
@@ -370,30 +371,68 @@ int lgpd_record_consent(const ctx *c, long long user_id, const char *document, i
     return lgpd_record_consent_ua(c, user_id, document, version, granted, "");
 }
 
+/* "terms:2,privacy:1": a cached list of versions, built by sql (one row per document). */
+static char *versions(const ctx *c, const char *cache_name, const char *cache_id, const char *tag,
+                      const char *stmt, const char *sql, int nparams, const char *const *params)
+{
+    size_t len;
+    char *v = cache_get(c->a, "lgpd", cache_name, cache_id, &len);
+    if (v)
+        return v;
+    PGresult *r = nparams ? tq_query(c, stmt, sql, nparams, params) : db_query(c->a, stmt, sql, 0, NULL);
+    if (!r)
+        return NULL;
+    buf b;
+    buf_init(&b);
+    for (int i = 0; i < PQntuples(r); i++)
+        buf_printf(&b, "%s%s:%s", i ? "," : "", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    v = arena_strdup(c->a, b.data ? b.data : "");
+    buf_free(&b);
+    if (v) {
+        const char *tags[] = {tag};
+        cache_set("lgpd", cache_name, cache_id, v, strlen(v), tags, 1);
+    }
+    return v;
+}
+
+static int version_in(const char *list, const char *document)
+{
+    size_t n = strlen(document);
+    for (const char *p = list; p && *p;) {
+        if (!strncmp(p, document, n) && p[n] == ':')
+            return atoi(p + n + 1);
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    return 0;
+}
+
 int lgpd_acceptance_pending(const ctx *c, long long user_id)
 {
-    char id[24];
+    /* the versions in force are shared by everybody (tag lgpd:documents); what a user accepted is
+     * theirs (tag user:<id>): both near-cached, so the check costs no round trip */
+    /* cross-tenant: the published documents are the platform's, not tenant data */
+    char *current = versions(c, "current", "all", "lgpd:documents", "lgpd_in_force",
+                             "SELECT document, max(version) FROM legal_documents WHERE published_at <= now() "
+                             "GROUP BY document ORDER BY document",
+                             0, NULL);
+    char id[24], tag[40];
     snprintf(id, sizeof id, "%lld", user_id);
-    size_t len;
-    char *v = cache_get(c->a, "lgpd", "pending", id, &len);
-    if (v)
-        return v[0] == '1';
-    const char *p[] = {id};
-    /* pending when a document in force is newer than the last version the user accepted */
-    PGresult *r = tq_query(c, "lgpd_pending",
-                           "SELECT EXISTS (SELECT 1 FROM (SELECT document, max(version) AS v FROM legal_documents "
-                           "WHERE published_at <= now() GROUP BY document) d WHERE d.v > coalesce((SELECT c.version "
-                           "FROM consents c WHERE c.tenant_id = $1 AND c.user_id = $2::bigint AND c.document = d.document "
-                           "ORDER BY c.at DESC, c.id DESC LIMIT 1), 0))::int",
-                           1, p);
-    if (!r || PQntuples(r) != 1)
-        return -1;
-    const char *pending = PQgetvalue(r, 0, 0);
-    char tag[40];
     snprintf(tag, sizeof tag, "user:%s", id);
-    const char *tags[] = {tag};
-    cache_set("lgpd", "pending", id, pending, 1, tags, 1);
-    return pending[0] == '1';
+    const char *p[] = {id};
+    char *accepted = versions(c, "accepted", id, tag, "lgpd_accepted",
+                              "SELECT DISTINCT ON (document) document, version FROM consents "
+                              "WHERE tenant_id = $1 AND user_id = $2::bigint AND document IN ('terms', 'privacy') "
+                              "AND granted ORDER BY document, at DESC, id DESC",
+                              1, p);
+    if (!current || !accepted)
+        return -1;
+    static const char *const documents[] = {"terms", "privacy"};
+    for (size_t i = 0; i < sizeof documents / sizeof documents[0]; i++)
+        if (version_in(current, documents[i]) > version_in(accepted, documents[i]))
+            return 1;
+    return 0;
 }
 
 /* ---- export ---- */

@@ -24,8 +24,9 @@ int lgpd_record_consent(const ctx *c, long long user_id, const char *document, i
 int lgpd_record_consent_ua(const ctx *c, long long user_id, const char *document, int version, int granted,
                            const char *user_agent);
 /* 1 when a terms or privacy version in force is newer than the last one user_id (of c's tenant)
- * accepted, 0 when not, -1 when unknown. Cached per user; a consent change drops the cache, and a
- * newly published version is noticed within cache.ttl.lgpd seconds. */
+ * accepted, 0 when not, -1 when unknown. Both sides are cached: a consent change drops the user's
+ * entry; a newly published version is noticed within cache.ttl.lgpd seconds, or at once after
+ * `botctl cache-invalidate lgpd:documents`. */
 int lgpd_acceptance_pending(const ctx *c, long long user_id);
 /* The static table in lgpd.c: one hook per module that stores personal data. */
 const lgpd_hook *lgpd_hooks(size_t *n);

@@ -486,8 +486,8 @@ test('a new version of the terms sends signed-in users to /privacy until they ac
     SELECT document, 2, title_pt, title_en, body_pt || ' (v2)', body_en || ' (v2)' FROM legal_documents
     WHERE document = 'terms' AND version = 1`, { user: 'botcriptofy_owner' });
   try {
-    // the per-user answer is cached for cache.ttl.lgpd; publishing tells operators to drop it, as here
-    await stack.botctl('cache-invalidate', `user:${t.id}`);
+    // the versions in force are cached for cache.ttl.lgpd; publishing drops them, as docs/security.md says
+    await stack.botctl('cache-invalidate', 'lgpd:documents');
     const page = await stack.fetch('/dashboard', { headers: { cookie: s.cookie } });
     await page.text();
     assert.equal(page.status, 303);
@@ -509,5 +509,6 @@ test('a new version of the terms sends signed-in users to /privacy until they ac
     assert.equal(after.status, 200, 'accepted: the dashboard opens again at once');
   } finally {
     await psql(stack, "DELETE FROM legal_documents WHERE document = 'terms' AND version = 2", { user: 'botcriptofy_owner' });
+    await stack.botctl('cache-invalidate', 'lgpd:documents');
   }
 });
