@@ -114,6 +114,9 @@ ALTER TABLE users
     ADD COLUMN status              TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled', 'deleted')),
     ADD COLUMN deleted_at          TIMESTAMPTZ;
 
+-- accounts made before e-mail verification existed count as verified
+UPDATE users SET email_verified_at = created_at;
+
 -- existing users keep their role as a granted role
 INSERT INTO user_roles (tenant_id, user_id, role_key)
     SELECT u.tenant_id, u.id, u.role FROM users u JOIN roles r ON r.key = u.role ON CONFLICT DO NOTHING;

@@ -229,3 +229,40 @@ describe('per-action and per-user limits, fail closed (auth.login = 3/min, user 
     assert.ok(ok, 'login works again once Redis is back');
   });
 });
+
+describe('high limits are leased in batches and still never exceeded (ratelimit.default = 300/s)', () => {
+  let stack;
+  before(async () => {
+    stack = await startStack({ workers: 2, config: { 'ratelimit.default': '300/s' } });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('a flood from one address: at most the burst plus the rate over the elapsed time gets through', async (t) => {
+    await resetLimits(stack);
+    const t0 = Date.now();
+    let ok = 0;
+    let refused = 0;
+    // 16 clients, 80 requests each, back to back
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      for (let i = 0; i < 80; i++) {
+        const r = await stack.fetch('/login');
+        await r.text();
+        if (r.status === 429) refused++;
+        else ok++;
+      }
+    }));
+    const elapsed = (Date.now() - t0) / 1000;
+    // GCRA: the burst (300) at once, then 300 a second; a lease never adds to that
+    const bound = 300 + Math.ceil(300 * elapsed);
+    t.diagnostic(`passed ${ok}, refused ${refused} in ${elapsed.toFixed(2)} s (bound ${bound})`);
+    assert.ok(ok <= bound, `${ok} requests passed in ${elapsed.toFixed(2)} s; the limit allows ${bound}`);
+    assert.equal(ok + refused, 1280);
+    // the Redis state accounts for every request that passed: TAT - now covers them (one per 1/300 s)
+    const tat = Number(await redisCli(stack, 'GET', 'rl:ip:127.0.0.1'));
+    const [sec, usec] = (await redisCli(stack, 'TIME')).split('\n').map(Number);
+    assert.ok(Number.isFinite(tat) && tat > 0, 'the budget lives in Redis');
+    assert.ok(tat - (sec * 1e6 + usec) <= 1e6, 'the reserved time never runs past the burst window');
+  });
+});

@@ -150,16 +150,38 @@ async function dashboardSummary(tid: number): Promise<string | null> {
 // ------------------------------------------------------------------ templates (a ClearSilver subset)
 // Parsed once per process into a tree, rendered per request against a data tree with the
 // language strings as the fallback ("global") data, every var: HTML-escaped (Config.VarEscapeMode = html).
+// an operand is a path, optionally indexed by another path's value: user.perms[item.perm]
+type Operand = { path: string[]; index: string[] | null };
+// a condition: terms joined by &&, each `[!]operand [== "literal" | == operand]`
+type Term = { not: boolean; a: Operand; eq: string | null; eqB: Operand | null };
 type Node =
   | { t: "text"; s: string }
   | { t: "var"; path: string[] }
-  | { t: "if"; path: string[]; eq: string | null; eqPath: string[] | null; then: Node[]; else: Node[] }
+  | { t: "if"; terms: Term[]; then: Node[]; else: Node[] }
   | { t: "each"; name: string; path: string[]; body: Node[] };
+
+function parseOperand(src: string, name: string): Operand {
+  const m = src.trim().match(/^([\w.]+)(?:\[([\w.]+)\])?$/);
+  if (!m) throw new Error(`${name}: unsupported operand '${src}'`);
+  return { path: m[1].split("."), index: m[2] ? m[2].split(".") : null };
+}
+
+function parseCondition(src: string, name: string): Term[] {
+  return src.split("&&").map((raw) => {
+    let t = raw.trim();
+    const not = t.startsWith("!");
+    if (not) t = t.slice(1);
+    const m = t.match(/^(.+?)\s*==\s*(?:"([^"]*)"|(.+))$/);
+    if (!m) return { not, a: parseOperand(t, name), eq: null, eqB: null };
+    return { not, a: parseOperand(m[1], name), eq: m[2] ?? null, eqB: m[3] ? parseOperand(m[3], name) : null };
+  });
+}
 
 function parseTemplate(name: string): Node[] {
   const src = readFileSync(`${ROOT}/templates/${name}`, "utf8");
   const root: Node[] = [];
-  const stack: { nodes: Node[]; node?: Node & { t: "if" | "each" }; inElse?: boolean }[] = [{ nodes: root }];
+  // an elif frame is closed by the same /if as the if it continues
+  const stack: { nodes: Node[]; node?: Node & { t: "if" | "each" }; elif?: boolean }[] = [{ nodes: root }];
   let i = 0;
   while (i < src.length) {
     const open = src.indexOf("<?cs", i);
@@ -179,12 +201,17 @@ function parseTemplate(name: string): Node[] {
       top.nodes.push(...parseTemplate(m[1]));
     } else if ((m = cmd.match(/^var:([\w.]+)$/))) {
       top.nodes.push({ t: "var", path: m[1].split(".") });
-    } else if ((m = cmd.match(/^if:([\w.]+)(?:\s*==\s*(?:"([^"]*)"|([\w.]+)))?$/))) {
-      const n: Node = {
-        t: "if", path: m[1].split("."), eq: m[2] ?? null, eqPath: m[3] ? m[3].split(".") : null, then: [], else: [],
-      };
+    } else if ((m = cmd.match(/^if:(.+)$/))) {
+      const n: Node = { t: "if", terms: parseCondition(m[1], name), then: [], else: [] };
       top.nodes.push(n);
       stack.push({ nodes: n.then, node: n });
+    } else if ((m = cmd.match(/^elif:(.+)$/))) {
+      const prev = top.node;
+      if (!prev || prev.t !== "if") throw new Error(`${name}: elif outside if`);
+      const n: Node = { t: "if", terms: parseCondition(m[1], name), then: [], else: [] };
+      prev.else.push(n);
+      top.nodes = prev.else;
+      stack.push({ nodes: n.then, node: n, elif: true });
     } else if (cmd === "else") {
       const n = top.node;
       if (!n || n.t !== "if") throw new Error(`${name}: else outside if`);
@@ -195,7 +222,7 @@ function parseTemplate(name: string): Node[] {
       stack.push({ nodes: n.body, node: n });
     } else if (cmd === "/if" || cmd === "/each") {
       if (stack.length < 2) throw new Error(`${name}: unbalanced ${cmd}`);
-      stack.pop();
+      while (stack.length > 1 && stack.pop()!.elif);
     } else {
       throw new Error(`${name}: unsupported command '${cmd}'`);
     }
@@ -236,10 +263,17 @@ function render(nodes: Node[], data: Tree, global: Tree, locals: Tree): string {
         break;
       }
       case "if": {
-        const v = lookup(data, global, locals, n.path);
-        const ok = n.eqPath !== null
-          ? v === lookup(data, global, locals, n.eqPath)
-          : n.eq !== null ? v === n.eq : typeof v === "string" && v !== "" && v !== "0";
+        const value = (o: Operand) => {
+          if (!o.index) return lookup(data, global, locals, o.path);
+          const key = lookup(data, global, locals, o.index);
+          return typeof key === "string" ? lookup(data, global, locals, [...o.path, ...key.split(".")]) : undefined;
+        };
+        const ok = n.terms.every((t) => {
+          const v = value(t.a);
+          const r = t.eqB !== null ? v === value(t.eqB)
+            : t.eq !== null ? v === t.eq : typeof v === "string" && v !== "" && v !== "0";
+          return t.not ? !r : r;
+        });
         out += render(ok ? n.then : n.else, data, global, locals);
         break;
       }
