@@ -34,6 +34,40 @@ const char *req_path_param(const request *r, const char *name)
     return kv_get(&r->path_params, name);
 }
 
+const char *req_field(request *r, const char *name)
+{
+    const char *v = req_form(r, name);
+    if (v || !r->json || !json_is_object(r->json))
+        return v;
+    json_t *j = json_object_get(r->json, name);
+    if (json_is_string(j))
+        return json_string_value(j);
+    if (json_is_true(j))
+        return "1";
+    if (json_is_false(j))
+        return "0";
+    if (json_is_integer(j))
+        return arena_printf(r->a, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+    return NULL;
+}
+
+const char *req_id_param(const request *r, const char *name)
+{
+    const char *v = kv_get(&r->path_params, name);
+    size_t n = v ? strlen(v) : 0;
+    if (n == 0 || n > 18 || strspn(v, "0123456789") != n || (n > 1 && v[0] == '0'))
+        return NULL;
+    return v;
+}
+
+const char *req_local_path(const char *next, const char *fallback)
+{
+    /* an open redirect would let a phishing link bounce through the portal */
+    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\r\n"))
+        return fallback;
+    return next;
+}
+
 void res_header(response *res, const char *name, const char *value)
 {
     /* header injection guard: values never carry CR or LF */

@@ -70,6 +70,13 @@ const char *req_query(const request *r, const char *name);
 const char *req_form(const request *r, const char *name);
 const char *req_cookie(const request *r, const char *name);
 const char *req_path_param(const request *r, const char *name);
+/* A form field, or the same member of a JSON body (true/false as "1"/"0", integers as text):
+ * one handler serves the browser form and the /api/v1 twin. */
+const char *req_field(request *r, const char *name);
+/* A path parameter that is a positive decimal id (at most 18 digits), else NULL. */
+const char *req_id_param(const request *r, const char *name);
+/* next when it is a path on this site ("/x", not "//host" or "/\\host"), else fallback. */
+const char *req_local_path(const char *next, const char *fallback);
 
 void res_header(response *res, const char *name, const char *value);
 void res_json(response *res, int status, json_t *obj); /* steals obj */

@@ -28,14 +28,6 @@ static const char *t(const request *req, const char *key)
     return render_lang_string(req->lang, key);
 }
 
-/* Form field, or the member of a JSON body (the same handlers serve scripts). */
-static const char *field(const request *req, const char *name)
-{
-    const char *v = req_form(req, name);
-    if (!v && req->json && json_is_object(req->json))
-        v = json_string_value(json_object_get(req->json, name));
-    return v;
-}
 
 /* ---- input checks ---- */
 
@@ -332,8 +324,8 @@ static int warn_existing(request *req, const account *u)
 
 static int register_submit(request *req, response *res)
 {
-    const char *name = field(req, "name"), *email = field(req, "email"), *pw = field(req, "password");
-    const char *confirm = field(req, "password_confirm"), *terms = field(req, "accept_terms");
+    const char *name = req_field(req, "name"), *email = req_field(req, "email"), *pw = req_field(req, "password");
+    const char *confirm = req_field(req, "password_confirm"), *terms = req_field(req, "accept_terms");
     json_t *errors = json_object();
     if (!name_ok(name))
         json_object_set_new(errors, "name", json_string(t(req, "account.err_name")));
@@ -492,7 +484,7 @@ static int reissue_tx(void *arg)
 
 static int verify_resend(request *req, response *res)
 {
-    const char *email = field(req, "email");
+    const char *email = req_field(req, "email");
     if (!email_ok(email)) {
         res->status = 422;
         res_page(res, "account/verify.cs", "account.verify_title",
@@ -523,7 +515,7 @@ static int forgot_form(request *req, response *res)
 
 static int forgot_submit(request *req, response *res)
 {
-    const char *email = field(req, "email");
+    const char *email = req_field(req, "email");
     if (!email_ok(email)) {
         res->status = 422;
         res_page(res, "account/forgot.cs", "account.forgot_title",
@@ -617,7 +609,7 @@ static void reset_page_error(request *req, response *res, const char *tok, const
 
 static int reset_submit(request *req, response *res)
 {
-    const char *tok = field(req, "token"), *pw = field(req, "password"), *confirm = field(req, "password_confirm");
+    const char *tok = req_field(req, "token"), *pw = req_field(req, "password"), *confirm = req_field(req, "password_confirm");
     if (!token_shape_ok(tok)) {
         reset_invalid(req, res);
         return 0;
@@ -718,8 +710,8 @@ static int change_tx(void *arg)
 
 static int password_submit(request *req, response *res)
 {
-    const char *cur = field(req, "current_password"), *pw = field(req, "password");
-    const char *confirm = field(req, "password_confirm");
+    const char *cur = req_field(req, "current_password"), *pw = req_field(req, "password");
+    const char *confirm = req_field(req, "password_confirm");
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", req->session->user_id);
     const char *p[] = {uid};

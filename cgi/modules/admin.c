@@ -60,18 +60,11 @@ static int matrix(request *req, response *res)
     return 0;
 }
 
-static const char *form_or_json(request *req, const char *name)
-{
-    const char *v = req_form(req, name);
-    if (!v && req->json && json_is_object(req->json))
-        v = json_string_value(json_object_get(req->json, name));
-    return v;
-}
 
 static int assign(request *req, response *res)
 {
-    const char *uid = form_or_json(req, "user_id"), *role = form_or_json(req, "role");
-    const char *action = form_or_json(req, "action");
+    const char *uid = req_field(req, "user_id"), *role = req_field(req, "role");
+    const char *action = req_field(req, "action");
     int grant = action && !strcmp(action, "grant");
     if (!uid || !*uid || strspn(uid, "0123456789") != strlen(uid) || strlen(uid) > 18 || !role || !*role ||
         strlen(role) > 64 || !action || (!grant && strcmp(action, "revoke"))) {

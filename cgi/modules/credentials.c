@@ -21,13 +21,6 @@ static const char *const credentials_exchanges[] = {"binance",  "bybit",        
                                                     "coinbase", "mercadobitcoin", "other"};
 #define CREDENTIALS_NEXCHANGES (sizeof credentials_exchanges / sizeof credentials_exchanges[0])
 
-static const char *credentials_field(request *req, const char *name)
-{
-    const char *v = req_form(req, name);
-    if (!v && req->json && json_is_object(req->json))
-        v = json_string_value(json_object_get(req->json, name));
-    return v;
-}
 
 /* The page: the user's credentials by their masks, and the add form (values and field errors
  * when a submission was refused). */
@@ -147,7 +140,7 @@ static void credentials_wipe_later(arena *a, const void *p, size_t n)
 /* A secret field: trimmed copy, with the copy, the parsed value and the raw body wiped later. */
 static char *credentials_secret(request *req, const char *name)
 {
-    const char *v = credentials_field(req, name);
+    const char *v = req_field(req, name);
     if (!v)
         return NULL;
     credentials_wipe_later(req->a, v, strlen(v));
@@ -192,9 +185,9 @@ static void credentials_error(request *req, json_t *errors, const char *field)
 
 static int credentials_create(request *req, response *res)
 {
-    const char *exchange = credentials_field(req, "exchange");
-    const char *label = credentials_trim(req->a, credentials_field(req, "label"));
-    const char *perms = credentials_field(req, "permissions");
+    const char *exchange = req_field(req, "exchange");
+    const char *label = credentials_trim(req->a, req_field(req, "label"));
+    const char *perms = req_field(req, "permissions");
     char *key = credentials_secret(req, "api_key");
     char *secret = credentials_secret(req, "api_secret");
     char *pass = credentials_secret(req, "passphrase");
@@ -296,9 +289,9 @@ static int credentials_delete_tx(void *arg)
 
 static int credentials_delete(request *req, response *res)
 {
-    const char *id = req_path_param(req, "id");
+    const char *id = req_id_param(req, "id");
     /* someone else's id answers exactly like one that does not exist */
-    if (!id || !*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
+    if (!id) {
         res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
         return 0;
     }

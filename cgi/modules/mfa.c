@@ -14,12 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *safe_next(const char *next)
-{
-    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\r\n"))
-        return "/account";
-    return next;
-}
 
 static int status_page(request *req, response *res)
 {
@@ -87,17 +81,10 @@ static void code_error(request *req, response *res, const char *stage)
     res_error(req, res, 422, "mfa_invalid", render_lang_string(req->lang, "auth.mfa_invalid"));
 }
 
-static const char *form_or_json(request *req, const char *name)
-{
-    const char *v = req_form(req, name);
-    if (!v && req->json && json_is_object(req->json))
-        v = json_string_value(json_object_get(req->json, name));
-    return v;
-}
 
 static int enable(request *req, response *res)
 {
-    const char *code = form_or_json(req, "code");
+    const char *code = req_field(req, "code");
     char *codes[MFA_RECOVERY_CODES];
     int rc = mfa_enable(&req->cx, code ? code : "", codes);
     if (rc == -2) {
@@ -118,13 +105,13 @@ static int enable(request *req, response *res)
 
 static int verify_form(request *req, response *res)
 {
-    res_page(res, "mfa/verify.cs", "mfa.title", json_pack("{s:s}", "next", safe_next(req_query(req, "next"))));
+    res_page(res, "mfa/verify.cs", "mfa.title", json_pack("{s:s}", "next", req_local_path(req_query(req, "next"), "/account")));
     return 0;
 }
 
 static int verify(request *req, response *res)
 {
-    const char *code = form_or_json(req, "code");
+    const char *code = req_field(req, "code");
     const char *method = "totp";
     int rc = mfa_verify(&req->cx, req->session->user_id, code ? code : "", &method);
     if (rc == -2) {
@@ -148,7 +135,7 @@ static int verify(request *req, response *res)
         res_json(res, 200, json_pack("{s:b, s:s}", "ok", 1, "method", method));
         return 0;
     }
-    res_redirect(res, safe_next(req_form(req, "next")));
+    res_redirect(res, req_local_path(req_form(req, "next"), "/account"));
     return 0;
 }
 

@@ -14,22 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *form_or_json(request *req, const char *name)
-{
-    const char *v = req_form(req, name);
-    if (v || !req->json || !json_is_object(req->json))
-        return v;
-    json_t *j = json_object_get(req->json, name);
-    if (json_is_string(j))
-        return json_string_value(j);
-    if (json_is_true(j))
-        return "1";
-    if (json_is_false(j))
-        return "0";
-    if (json_is_integer(j))
-        return arena_printf(req->a, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-    return NULL;
-}
 
 /* A positive version number of at most 6 digits, else 0. */
 static int parse_version(const char *s)
@@ -171,8 +155,8 @@ static int privacy_page(request *req, response *res)
 
 static int consent_submit(request *req, response *res)
 {
-    const char *doc = form_or_json(req, "document"), *g = form_or_json(req, "granted");
-    const char *vs = form_or_json(req, "version");
+    const char *doc = req_field(req, "document"), *g = req_field(req, "granted");
+    const char *vs = req_field(req, "version");
     int granted = g && !strcmp(g, "1") ? 1 : g && !strcmp(g, "0") ? 0 : -1;
     int legal = doc && (!strcmp(doc, "terms") || !strcmp(doc, "privacy"));
     if (!doc || (!legal && strcmp(doc, "marketing")) || granted < 0) {
@@ -265,7 +249,7 @@ static void delete_refuse(request *req, response *res, int status, const char *c
 
 static int delete_submit(request *req, response *res)
 {
-    const char *password = form_or_json(req, "password"), *confirm = form_or_json(req, "confirm");
+    const char *password = req_field(req, "password"), *confirm = req_field(req, "confirm");
     /* the word shown on the page, in either language (the page may have been opened in the other) */
     if (!confirm || (strcmp(confirm, render_lang_string("pt-BR", "privacy.confirm_word")) &&
                      strcmp(confirm, render_lang_string("en", "privacy.confirm_word")))) {

@@ -191,8 +191,8 @@ static int ack_tx(void *arg)
 
 static int ack(request *req, response *res)
 {
-    const char *id = req_path_param(req, "id");
-    if (!id || !only(id, "0123456789", 18)) {
+    const char *id = req_id_param(req, "id");
+    if (!id) {
         res_error(req, res, 404, "not_found", render_lang_string(req->lang, "seguranca.alert_not_found"));
         return 0;
     }

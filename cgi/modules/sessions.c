@@ -134,18 +134,11 @@ static int list_tokens(request *req, response *res)
     return 0;
 }
 
-static const char *form_or_json(request *req, const char *name)
-{
-    const char *v = req_form(req, name);
-    if (!v && req->json && json_is_object(req->json))
-        v = json_string_value(json_object_get(req->json, name));
-    return v;
-}
 
 static int create_token(request *req, response *res)
 {
-    const char *name = form_or_json(req, "name"), *scope = form_or_json(req, "scope");
-    const char *days = form_or_json(req, "expires_days");
+    const char *name = req_field(req, "name"), *scope = req_field(req, "scope");
+    const char *days = req_field(req, "expires_days");
     long ndays = days && *days ? strtol(days, NULL, 10) : 90;
     if (!name || !*name || strlen(name) > 60 || !scope || (strcmp(scope, "read") && strcmp(scope, "write")) ||
         ndays < 1 || ndays > 365) {
@@ -185,8 +178,8 @@ static int create_token(request *req, response *res)
 
 static int revoke_token(request *req, response *res)
 {
-    const char *id = req_path_param(req, "id");
-    if (!id || !*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
+    const char *id = req_id_param(req, "id");
+    if (!id) {
         res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
         return 0;
     }

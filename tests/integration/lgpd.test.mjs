@@ -4,9 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startStack } from './harness.mjs';
-import {
-  anonCsrf, apiPost, DEMO, enrolTotp, findCookie, login, psql, sessionCsrf, SESSION_COOKIE,
-} from './lib.mjs';
+import { anonCsrf, apiPost, DEMO, enrolTotp, findCookie, login, makeTrader, psql, SESSION_COOKIE, sessionCsrf } from './lib.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
 const CEO = Object.freeze({ email: 'ceo@botcriptofy.dev', password: 'demo-company-2026' });
@@ -20,23 +18,6 @@ let stack;
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 const valueOf = (cookie) => cookie.slice(cookie.indexOf('=') + 1);
 
-let seq = 0;
-/** A trader of a new one-user tenant with the demo password (copied hash), verified, with accepted terms. */
-async function makeTrader(label) {
-  const email = `${label}-${process.pid}-${++seq}@example.com`;
-  const row = await psql(stack, `
-    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', 'Trader ${label}', 'free') RETURNING id),
-    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
-          SELECT t.id, '${email}', 'Trader ${label}',
-                 (SELECT password_hash FROM users WHERE email = '${DEMO.email}'), 'trader', now() FROM t
-          RETURNING id, tenant_id)
-    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u
-    RETURNING user_id || ',' || tenant_id`);
-  const [id, tenantId] = row.split(',').map(Number);
-  await psql(stack, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
-    SELECT ${tenantId}, ${id}, document, max(version), true, '127.0.0.1' FROM legal_documents GROUP BY document`);
-  return { id, tenantId, email };
-}
 
 async function session(email, password = DEMO.password, userAgent) {
   if (!userAgent) {
@@ -216,8 +197,8 @@ const X = {};
 const Y = {};
 
 test('the export holds a section from every module, no secret, and nothing of another tenant', async () => {
-  Object.assign(X, await makeTrader('lgpd-x'));
-  Object.assign(Y, await makeTrader('lgpd-y'));
+  Object.assign(X, await makeTrader(stack, 'lgpd-x'));
+  Object.assign(Y, await makeTrader(stack, 'lgpd-y'));
   // Y: a session with a telling browser name, a notification and a token
   Y.s = await session(Y.email, DEMO.password, 'Browser-of-Y/9.9');
   await psql(stack, `INSERT INTO notifications (tenant_id, user_id, kind, severity, title, body)
@@ -476,7 +457,7 @@ test('the last active CEO cannot delete their account (409); with a second CEO t
 });
 
 test('a new version of the terms sends signed-in users to /privacy until they accept it; the API keeps working', async () => {
-  const t = await makeTrader('terms-v2');
+  const t = await makeTrader(stack, 'terms-v2');
   const s = await session(t.email);
   const before = await stack.fetch('/dashboard', { headers: { cookie: s.cookie } });
   await before.text();

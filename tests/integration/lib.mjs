@@ -287,3 +287,25 @@ export async function loginMfa(stack, { email, password, secret, code }) {
   const sc = findCookie(res, SESSION_COOKIE);
   return { cookie: `${SESSION_COOKIE}=${sc.value}`, sessionCookie: sc, res, anon: a };
 }
+
+let traderSeq = 0;
+/**
+ * A trader of a new one-user tenant, signing in with the demo password (its hash is copied),
+ * e-mail verified, with the terms and privacy policy in force accepted. `email` and `name` are
+ * made up from `label` unless given. Resolves { id, tenantId, email }.
+ */
+export async function makeTrader(stack, label, { email, name } = {}) {
+  const mail = email ?? `${label}-${process.pid}-${++traderSeq}@example.com`;
+  const display = (name ?? `Trader ${label}`).replace(/'/g, "''");
+  const row = await psql(stack, `
+    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', '${display}', 'free') RETURNING id),
+    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
+          SELECT t.id, '${mail}', '${display}', (SELECT password_hash FROM users WHERE email = '${DEMO.email}'),
+                 'trader', now() FROM t RETURNING id, tenant_id)
+    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u
+    RETURNING user_id || ',' || tenant_id`);
+  const [id, tenantId] = row.split(',').map(Number);
+  await psql(stack, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
+    SELECT ${tenantId}, ${id}, document, max(version), true, '127.0.0.1' FROM legal_documents GROUP BY document`);
+  return { id, tenantId, email: mail };
+}

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startStack } from './harness.mjs';
-import { anonCsrf, DEMO, findCookie, psql, redisCli, SESSION_COOKIE, sleep } from './lib.mjs';
+import { anonCsrf, DEMO, findCookie, makeTrader, psql, redisCli, SESSION_COOKIE, sleep } from './lib.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
 const LOCK_S = 30;
@@ -47,25 +47,6 @@ const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 const accountKey = (email) => `lf:a:${sha256(email.toLowerCase())}`;
 const count = async (s, sql) => Number(await psql(s, sql));
 
-let seq = 0;
-/** A trader of a new one-user tenant with the demo password (copied hash), verified. Resolves { id, email }. */
-async function makeTrader(s, label) {
-  const email = `${label}-${process.pid}-${++seq}@example.com`;
-  const row = await psql(s, `
-    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', 'Trader ${label}', 'free') RETURNING id),
-    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
-          SELECT t.id, '${email}', 'Trader ${label}',
-                 (SELECT password_hash FROM users WHERE email = '${DEMO.email}'), 'trader', now() FROM t
-          RETURNING id, tenant_id)
-    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u
-    RETURNING user_id || ',' || tenant_id`);
-  const [id, tenantId] = row.split(',').map(Number);
-  if ((await psql(s, "SELECT to_regclass('public.consents') IS NOT NULL")) === 't') {
-    await psql(s, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
-      SELECT ${tenantId}, ${id}, document, max(version), true, '127.0.0.1' FROM legal_documents GROUP BY document`);
-  }
-  return { id, email };
-}
 
 /** One POST /login through the form. Resolves { status, text, retryAfter (number|null), cookie, res }. */
 async function attempt(s, email, password, { ua, anon } = {}) {

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { startStack } from './harness.mjs';
-import {
-  anonCsrf, apiPost, DEMO, findCookie, psql, redisCli, SESSION_COOKIE, sleep, totpCode,
-} from './lib.mjs';
+import { anonCsrf, apiPost, DEMO, findCookie, makeTrader, psql, redisCli, SESSION_COOKIE, sleep, totpCode } from './lib.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
 const CEO = Object.freeze({ email: 'ceo@botcriptofy.dev', password: 'demo-company-2026' });
@@ -47,25 +45,6 @@ function wrongCode(secret) {
   }
 }
 
-let seq = 0;
-/** A trader of a new one-user tenant with the demo password (copied hash), verified. Resolves { id, tenantId, email }. */
-async function makeTrader(label) {
-  const email = `${label}-${process.pid}-${++seq}@example.com`;
-  const row = await psql(stack, `
-    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', 'Trader ${label}', 'free') RETURNING id),
-    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
-          SELECT t.id, '${email}', 'Trader ${label}',
-                 (SELECT password_hash FROM users WHERE email = '${DEMO.email}'), 'trader', now() FROM t
-          RETURNING id, tenant_id)
-    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u
-    RETURNING user_id || ',' || tenant_id`);
-  const [id, tenantId] = row.split(',').map(Number);
-  if ((await psql(stack, "SELECT to_regclass('public.consents') IS NOT NULL")) === 't') {
-    await psql(stack, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
-      SELECT ${tenantId}, ${id}, document, max(version), true, '127.0.0.1' FROM legal_documents GROUP BY document`);
-  }
-  return { id, tenantId, email };
-}
 
 /** Step 1 of a login (the password). Resolves { res, html, mfaToken, anon, cookie (set only without 2FA) }. */
 async function loginStep1(email, password = DEMO.password) {
@@ -156,7 +135,7 @@ const mfaFailures = (uid) => count(`SELECT count(*) FROM security_events WHERE k
 const codeHashes = (uid) => psql(stack, `SELECT string_agg(code_hash, ',' ORDER BY code_hash) FROM recovery_codes WHERE user_id = ${uid} AND used_at IS NULL`);
 
 test('enrolment through the pages: QR code and secret, the seed sealed, oathtool codes accepted once, rotation and 10 recovery codes', async () => {
-  const u = await makeTrader('html');
+  const u = await makeTrader(stack, 'html');
   const cookie = await signIn(u.email);
   const csrf = await csrfOf(cookie);
   const status = await (await stack.fetch('/account/2fa', { headers: { cookie } })).text();
@@ -216,7 +195,7 @@ test('enrolment through the pages: QR code and secret, the seed sealed, oathtool
 });
 
 test('with 2FA on, login takes two steps; a recovery code works once; five wrong codes end the pending login', async () => {
-  const u = await makeTrader('twostep');
+  const u = await makeTrader(stack, 'twostep');
   const first = await signIn(u.email);
   const e = await enrol(first);
   assert.match(e.uri, /^otpauth:\/\/totp\//);
@@ -279,7 +258,7 @@ test('with 2FA on, login takes two steps; a recovery code works once; five wrong
 });
 
 test('step-up: an old 2FA check is not enough for new recovery codes or turning 2FA off; a fresh one is; a trader can turn it off', async () => {
-  const u = await makeTrader('stepup');
+  const u = await makeTrader(stack, 'stepup');
   const e = await enrol(await signIn(u.email));
   // right after enrolment the session counts as freshly checked
   const fresh = await apiPost(stack, e.cookie, e.csrf, '/api/v1/account/2fa/recovery');

@@ -4,9 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { run, startStack, REPO } from './harness.mjs';
-import {
-  apiPost, enrolTotp, findCookie, login, psql, sessionCsrf, SESSION_COOKIE,
-} from './lib.mjs';
+import { apiPost, enrolTotp, findCookie, login, makeTrader, psql, SESSION_COOKIE, sessionCsrf } from './lib.mjs';
 
 const XSS = [
   '<script>alert("x1")</script>',
@@ -22,20 +20,6 @@ let stack;
 let routes;
 const users = {};
 
-/** A trader of a new tenant with the demo password (copied hash), verified, with accepted terms. */
-async function makeTrader(stackRef, email, name) {
-  const sql = `
-    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', '${name}', 'free') RETURNING id),
-    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
-          SELECT t.id, '${email}', '${name}', (SELECT password_hash FROM users WHERE email = 'demo@botcriptofy.dev'),
-                 'trader', now() FROM t RETURNING id, tenant_id)
-    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u RETURNING user_id`;
-  const id = await psql(stackRef, sql);
-  await psql(stackRef, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
-    SELECT u.tenant_id, u.id, d.document, max(d.version), true, '127.0.0.1' FROM users u, legal_documents d
-    WHERE u.id = ${Number(id)} GROUP BY u.tenant_id, u.id, d.document`);
-  return Number(id);
-}
 
 async function session(email, password, ua) {
   const s = await login(stack, { email, password, ...(ua ? {} : {}) });
@@ -71,7 +55,7 @@ before(async () => {
 
   // A: the demo trader, with a hostile browser name; B: another tenant's trader; C: the CEO (2FA).
   users.aId = Number(await psql(stack, "SELECT id FROM users WHERE email = 'demo@botcriptofy.dev'"));
-  users.bId = await makeTrader(stack, 'trader-b@example.com', 'Trader B');
+  users.bId = (await makeTrader(stack, 'b', { email: 'trader-b@example.com', name: 'Trader B' })).id;
   users.a = await session('demo@botcriptofy.dev', 'demo-trader-2026', PAYLOAD);
   users.b = await session('trader-b@example.com', 'demo-trader-2026');
   const ceo = await login(stack, { email: 'ceo@botcriptofy.dev', password: 'demo-company-2026' });

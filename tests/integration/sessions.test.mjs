@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { REPO, run, startStack } from './harness.mjs';
 import {
-  anonCsrf, apiPost, DEMO, findCookie, login, psql, redisCli, SESSION_COOKIE, sessionCsrf, sleep,
+  anonCsrf, apiPost, DEMO, findCookie, login, makeTrader, psql, redisCli, SESSION_COOKIE, sessionCsrf, sleep,
 } from './lib.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -39,25 +39,6 @@ const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 const handleOf = (cookieValue) => sha256(sha256(cookieValue)).slice(0, 20);
 const valueOf = (cookie) => cookie.slice(cookie.indexOf('=') + 1);
 
-let seq = 0;
-/** A trader of a new one-user tenant with the demo password (copied hash), verified. Resolves { id, tenantId, email }. */
-async function makeTrader(s, label) {
-  const email = `${label}-${process.pid}-${++seq}@example.com`;
-  const row = await psql(s, `
-    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', 'Trader ${label}', 'free') RETURNING id),
-    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
-          SELECT t.id, '${email}', 'Trader ${label}',
-                 (SELECT password_hash FROM users WHERE email = '${DEMO.email}'), 'trader', now() FROM t
-          RETURNING id, tenant_id)
-    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u
-    RETURNING user_id || ',' || tenant_id`);
-  const [id, tenantId] = row.split(',').map(Number);
-  if ((await psql(s, "SELECT to_regclass('public.consents') IS NOT NULL")) === 't') {
-    await psql(s, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
-      SELECT ${tenantId}, ${id}, document, max(version), true, '127.0.0.1' FROM legal_documents GROUP BY document`);
-  }
-  return { id, tenantId, email };
-}
 
 /** POST /login through the form, optionally with a browser name and extra cookies; resolves { res, text, value, cookie }. */
 async function postLogin(s, { email, password = DEMO.password, ua, extraCookie } = {}) {

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startStack } from './harness.mjs';
-import {
-  apiPost, enrolTotp, findCookie, login, psql, sessionCsrf, sleep, stepUp, SESSION_COOKIE,
-} from './lib.mjs';
+import { apiPost, enrolTotp, findCookie, login, makeTrader, psql, SESSION_COOKIE, sessionCsrf, sleep, stepUp } from './lib.mjs';
 
 // Recognisable values: any of them found in the database, a page or a log is a leak.
 const KEY = 'VAULTKEY-7b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e';
@@ -25,19 +23,6 @@ let short; // session.stepup_s = 1: a step-up that has run out
 const A = {}; // the demo trader (2FA enrolled, stepped up)
 const B = {}; // another tenant's trader (2FA enrolled)
 
-/** A trader of a new tenant with the demo password (copied hash), verified, with accepted terms. */
-async function makeTrader(s, email, name) {
-  const id = await psql(s, `
-    WITH t AS (INSERT INTO tenants (kind, name, plan) VALUES ('trader', '${name}', 'pro') RETURNING id),
-    u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
-          SELECT t.id, '${email}', '${name}', (SELECT password_hash FROM users WHERE email = 'demo@botcriptofy.dev'),
-                 'trader', now() FROM t RETURNING id, tenant_id)
-    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'trader' FROM u RETURNING user_id`);
-  await psql(s, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
-    SELECT u.tenant_id, u.id, d.document, max(d.version), true, '127.0.0.1' FROM users u, legal_documents d
-    WHERE u.id = ${Number(id)} GROUP BY u.tenant_id, u.id, d.document`);
-  return Number(id);
-}
 
 /** Signs in and enrols in 2FA (which leaves the session stepped up); resolves { cookie, csrf, secret }. */
 async function enrolled(s, email, password) {
@@ -63,7 +48,7 @@ before(async () => {
   ]);
   Object.assign(A, await enrolled(stack, 'demo@botcriptofy.dev', 'demo-trader-2026'));
   A.id = Number(await psql(stack, "SELECT id FROM users WHERE email = 'demo@botcriptofy.dev'"));
-  await makeTrader(stack, 'vault-b@example.com', 'Vault B');
+  await makeTrader(stack, 'vault', { email: 'vault-b@example.com', name: 'Vault B' });
   Object.assign(B, await enrolled(stack, 'vault-b@example.com', 'demo-trader-2026'));
 });
 
