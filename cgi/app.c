@@ -171,6 +171,13 @@ static void write_response(request *req, response *res, buf *out)
         buf_append(out, res->body.data, res->body.len);
 }
 
+/* The anonymous double-submit cookie: __Host- when cookies are Secure, so a sibling subdomain
+ * cannot plant one (and with it a login CSRF). */
+static const char *csrf_cookie_name(void)
+{
+    return config_bool("session.secure_cookie") ? "__Host-bcf_csrf" : "bcf_csrf";
+}
+
 /* Turns page data into HTML (or the JSON twin) once the handler is done. */
 static void finish_page(request *req, response *res)
 {
@@ -186,7 +193,7 @@ static void finish_page(request *req, response *res)
         char t[64];
         random_token(t, sizeof t, 24);
         req->csrf = arena_strdup(req->a, t);
-        char *c = arena_printf(req->a, "bcf_csrf=%s; Path=/; HttpOnly; SameSite=Lax%s", t,
+        char *c = arena_printf(req->a, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", csrf_cookie_name(), t,
                                config_bool("session.secure_cookie") ? "; Secure" : "");
         if (c)
             res_header(res, "Set-Cookie", c);
@@ -385,10 +392,12 @@ static int rate_limited(request *req, response *res, const char *name, const cha
 }
 
 /* security.ip_allow.<role>: a staff role may be limited to some addresses. A user passes when
- * every one of their restricted roles allows the address. */
+ * every one of their restricted roles allows the address. 1 pass, 0 refused, -1 unknown. */
 static int ip_allowed_for_roles(request *req)
 {
     const char *const *roles = rbac_roles(req->a, req->session->user_id);
+    if (!roles)
+        return -1; /* unknown roles: the allowlist cannot be checked, so nobody passes */
     for (const char *const *r = roles; r && *r; r++) {
         char key[96];
         snprintf(key, sizeof key, "security.ip_allow.%s", *r);
@@ -428,7 +437,7 @@ static int csrf_ok(request *req)
         sent = req_header(req, "HTTP_X_CSRF_TOKEN");
     if (!sent && req->json && json_is_object(req->json))
         sent = json_string_value(json_object_get(req->json, "_csrf"));
-    const char *expected = req->session ? req->session->csrf : req_cookie(req, "bcf_csrf");
+    const char *expected = req->session ? req->session->csrf : req_cookie(req, csrf_cookie_name());
     if (!sent || !expected || strlen(expected) < 32)
         return 0;
     size_t n = strlen(expected);
@@ -560,7 +569,7 @@ static void run(request *req, response *res, fcgi_req *fr)
         }
     }
     /* forms echo the session's token, or before login a double-submit cookie (set on render) */
-    req->csrf = req->session ? req->session->csrf : req_cookie(req, "bcf_csrf");
+    req->csrf = req->session ? req->session->csrf : req_cookie(req, csrf_cookie_name());
     if (req->csrf && strlen(req->csrf) < 32)
         req->csrf = NULL;
     if ((r->flags & R_AUTH) && !req->session) {
@@ -582,7 +591,12 @@ static void run(request *req, response *res, fcgi_req *fr)
             return;
         }
         si->staff = staff;
-        if (si->staff && !ip_allowed_for_roles(req)) {
+        int ip_ok = si->staff ? ip_allowed_for_roles(req) : 1;
+        if (ip_ok < 0) {
+            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
+            return;
+        }
+        if (!ip_ok) {
             json_t *d = json_pack("{s:s}", "route", router_name(req->route_idx));
             security_event(&req->cx, SECEV_IP_BLOCKED, "warning", si->user_id, d);
             json_decref(d);

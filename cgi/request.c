@@ -1,6 +1,7 @@
 /* request.c — accessors over the parsed request and the response helpers every handler uses.
  * HTML error pages are rendered by app.c; this file only records what to render. */
 #include "request.h"
+#include "utf8.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,9 +63,14 @@ const char *req_id_param(const request *r, const char *name)
 
 const char *req_local_path(const char *next, const char *fallback)
 {
-    /* an open redirect would let a phishing link bounce through the portal */
-    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\r\n"))
+    /* an open redirect would let a phishing link bounce through the portal. Browsers drop tabs
+     * and newlines from URLs and read '\\' as '/', so "/<TAB>/evil" and "/\\evil" mean //evil:
+     * any control byte or backslash makes the value unsafe */
+    if (!next || next[0] != '/' || next[1] == '/')
         return fallback;
+    for (const unsigned char *c = (const unsigned char *)next; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '\\')
+            return fallback;
     return next;
 }
 
@@ -137,4 +143,21 @@ void res_error(request *req, response *res, int status, const char *code, const 
         res->template = "errors/error.cs";
         res->title_key = "error.title";
     }
+}
+
+const char *req_user_agent(request *r)
+{
+    const char *ua = req_header(r, "HTTP_USER_AGENT");
+    if (!ua)
+        return "";
+    /* stored and shown: valid UTF-8 only, cut at a character boundary */
+    size_t n = strlen(ua);
+    if (n > 300) {
+        n = 300;
+        while (n > 0 && ((unsigned char)ua[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (!utf8_valid(ua, n))
+        return "?";
+    return n == strlen(ua) ? ua : arena_strndup(r->a, ua, n);
 }

@@ -75,6 +75,9 @@ const char *req_path_param(const request *r, const char *name);
 const char *req_field(request *r, const char *name);
 /* A path parameter that is a positive decimal id (at most 18 digits), else NULL. */
 const char *req_id_param(const request *r, const char *name);
+/* The User-Agent as stored in sessions and shown to users: valid UTF-8, at most 300 bytes
+ * ("?" when the client sent bytes that are not UTF-8). */
+const char *req_user_agent(request *r);
 /* next when it is a path on this site ("/x", not "//host" or "/\\host"), else fallback. */
 const char *req_local_path(const char *next, const char *fallback);
 

@@ -44,6 +44,18 @@ int router_init(const module *const *modules)
                 log_error("route %s %s: pattern must start with /", r->method, r->pattern);
                 return -1;
             }
+            /* a permission or a step-up means nothing without a signed-in user: such a table
+             * would silently skip its own check, so it is refused at start */
+            if ((r->permission || (r->flags & (R_STEPUP | R_SESSION_ONLY | R_MFA_SETUP))) && !(r->flags & R_AUTH)) {
+                log_error("route %s %s: a permission, R_STEPUP, R_SESSION_ONLY or R_MFA_SETUP needs R_AUTH", r->method,
+                          r->pattern);
+                return -1;
+            }
+            if ((r->flags & R_CSRF) && strcmp(r->method, "POST") && strcmp(r->method, "PUT") &&
+                strcmp(r->method, "PATCH") && strcmp(r->method, "DELETE")) {
+                log_error("route %s %s: R_CSRF on a method that must not change state", r->method, r->pattern);
+                return -1;
+            }
             if (add(r, r->pattern, 0) < 0)
                 return -1;
             if (r->flags & R_PAGE) {

@@ -134,6 +134,33 @@ static int change_tx(void *arg)
         ch->rc = -2;
         return -2;
     }
+    /* nobody changes their own roles, and nobody hands out a permission they do not hold:
+     * a settings manager cannot make anyone (least of all themselves) CEO */
+    const char *pg[] = {by, ch->role};
+    r = tq_query(ch->c, "rbac_grantable",
+                 "SELECT EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_key = $3 AND rp.permission_key "
+                 "NOT IN (SELECT rp2.permission_key FROM user_roles ur JOIN role_permissions rp2 "
+                 "ON rp2.role_key = ur.role_key WHERE ur.tenant_id = $1 AND ur.user_id = $2::bigint))::int",
+                 2, pg);
+    if (!r)
+        return -1;
+    if (ch->user_id == ch->c->user_id || PQgetvalue(r, 0, 0)[0] == '1') {
+        ch->rc = -3;
+        return -3;
+    }
+    if (!ch->grant && !strcmp(ch->role, "ceo")) {
+        /* the company keeps one CEO: the holders are locked, so two revocations cannot race */
+        r = tq_query(ch->c, "rbac_ceo_lock",
+                     "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.role_key = 'ceo' "
+                     "WHERE ur.tenant_id = $1 AND u.tenant_id = $1 AND u.status = 'active' FOR UPDATE OF u",
+                     0, NULL);
+        if (!r)
+            return -1;
+        if (PQntuples(r) <= 1) {
+            ch->rc = -4;
+            return -4;
+        }
+    }
     long n;
     if (ch->grant) {
         const char *p[] = {uid, ch->role, by};
@@ -161,8 +188,8 @@ static int change(const ctx *c, long long user_id, const char *role_key, int gra
 {
     struct change ch = {c, user_id, role_key, grant, 0};
     int rc = db_tx(change_tx, &ch);
-    if (ch.rc == -2)
-        return -2;
+    if (ch.rc < 0)
+        return ch.rc;
     if (rc < 0)
         return -1;
     rbac_forget(user_id);

@@ -13,8 +13,9 @@ int rbac_is_staff(arena *a, long long user_id);
 /* The user's role keys, NULL-terminated (arena). */
 const char *const *rbac_roles(arena *a, long long user_id);
 /* Grants or revokes a staff role to an employee of c's tenant (company only), audited, and
- * rotates the user's cached permissions. 0, -1 on failure, -2 when not allowed (not an
- * employee, unknown or non-staff role). */
+ * drops the user's cached permissions. 0; -1 on failure; -2 not an employee, or an unknown or
+ * non-staff role; -3 refused: one's own roles, or a role with a permission the actor does not
+ * hold; -4 refused: it would leave the company without an active CEO. */
 int rbac_grant(const ctx *c, long long user_id, const char *role_key);
 int rbac_revoke(const ctx *c, long long user_id, const char *role_key);
 /* Drops the cached permissions of a user (after any role change). */

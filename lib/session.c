@@ -285,12 +285,18 @@ session_data *session_lookup(arena *a, const char *token)
     long long now = (long long)time(NULL);
     if (now - s->created > config_int("session.absolute_s") || now - s->seen > config_int("session.idle_s"))
         return NULL;
-    /* sliding idle timeout, written at most once a minute per session */
+    /* sliding idle timeout, written at most once a minute per session; the durable row also
+     * says whether the session was revoked while a Redis copy survived (a DEL lost in an outage) */
     if (now - s->seen >= 60) {
+        const char *p[] = {hash};
+        long n = db_exec(a, "session_touch",
+                         "UPDATE sessions SET seen_at = now() WHERE id_hash = $1 AND revoked_at IS NULL", 1, p);
+        if (n == 0) {
+            kv_cmd(a, "DEL s:%s", hash);
+            return NULL;
+        }
         s->seen = now;
         store_redis(hash, s);
-        const char *p[] = {hash};
-        db_exec(a, "session_touch", "UPDATE sessions SET seen_at = now() WHERE id_hash = $1", 1, p);
     }
     return s;
 }

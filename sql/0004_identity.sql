@@ -85,9 +85,11 @@ INSERT INTO roles (key, department_key, staff, name_pt, name_en)
     FROM departments d, (VALUES ('manager', 'gestor', 'manager'), ('member', 'equipe', 'member')) AS r(k, pt, en)
     WHERE d.key <> 'ceo';
 
--- the CEO sees everything; a department's manager reads and manages its module, a member reads it
+-- the CEO holds everything but trading (so the CEO can grant every department role, and only
+-- permissions one holds can be granted); a department's manager reads and manages its module,
+-- a member reads it
 INSERT INTO role_permissions (role_key, permission_key) SELECT 'ceo', key FROM permissions
-    WHERE key NOT IN ('trading.use', 'credentials.manage');
+    WHERE key <> 'trading.use';
 INSERT INTO role_permissions (role_key, permission_key) VALUES
     ('trader', 'trading.use'), ('trader', 'credentials.manage'),
     ('influencer', 'trading.use'),

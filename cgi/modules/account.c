@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mail.h"
 #include "modules.h"
+#include "rbac.h"
 #include "password.h"
 #include "render.h"
 #include "secevent.h"
@@ -298,7 +299,7 @@ static int register_tx(void *arg)
     for (size_t i = 0; i < sizeof documents / sizeof documents[0]; i++) {
         int version = lgpd_current_version(req->a, documents[i]);
         if (version < 0 || (version > 0 && lgpd_record_consent_ua(&c, g->user_id, documents[i], version, 1,
-                                                                  req_header(req, "HTTP_USER_AGENT")) != 0))
+                                                                  req_user_agent(req)) != 0))
             return -1;
         if (version == 0)
             log_warn("registration without a published %s document: no consent recorded", documents[i]);
@@ -319,7 +320,11 @@ static int warn_existing(request *req, const account *u)
 {
     ctx c = actor(req, u->tenant_id, 0);
     long long id = queue_mail(&c, u->lang, u->email, "exists", u->name, arena_printf(req->a, "%s/password/forgot", base_url(req->a)));
-    return id < 0 ? -1 : 0;
+    if (id < 0)
+        return -1;
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", u->id);
+    return audit_record(&c, "account.register_existing", "user", uid, NULL, NULL);
 }
 
 static int register_submit(request *req, response *res)
@@ -584,9 +589,20 @@ static int password_store(request *req, const ctx *c, long long uid, const char 
                 "AND purpose = 'reset' AND used_at IS NULL",
                 1, pv) < 0)
         return -1;
+    /* personal API tokens end too: one minted from a stolen session must not outlive the
+     * recovery (their cached rows go with the user:<id> tag after the transaction) */
+    long revoked = tq_exec(c, "account_tokens_revoke",
+                           "UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2::bigint "
+                           "AND revoked_at IS NULL",
+                           1, pv);
+    if (revoked < 0)
+        return -1;
     if (queue_mail(c, lang, email, "changed", name, arena_printf(req->a, "%s/password/forgot", base_url(req->a))) < 0)
         return -1;
-    return audit_record(c, action, "user", id, NULL, NULL);
+    json_t *after = json_pack("{s:I}", "api_tokens_revoked", (json_int_t)revoked);
+    int rc = audit_record(c, action, "user", id, NULL, after);
+    json_decref(after);
+    return rc;
 }
 
 static int reset_tx(void *arg)
@@ -646,6 +662,7 @@ static int reset_submit(request *req, response *res)
         return 0;
     }
     /* whoever held a session (perhaps the reason for the reset) is signed out everywhere */
+    rbac_forget(k.user_id); /* drops the cached API token rows (tag user:<id>) */
     if (session_destroy_user(req->a, k.user_id, NULL) < 0)
         return -1;
     if (req_cookie(req, session_cookie_name()))
@@ -755,10 +772,11 @@ static int password_submit(request *req, response *res)
         return -1;
     /* every session ends, this browser's too; it continues on a new one, so a stolen cookie
      * of the old password's time is worthless */
+    rbac_forget(req->session->user_id); /* drops the cached API token rows (tag user:<id>) */
     if (session_destroy_user(req->a, req->session->user_id, NULL) < 0)
         return -1;
     char token[64];
-    if (session_create_mfa(req->a, req->session->user_id, req->remote_addr, req_header(req, "HTTP_USER_AGENT"),
+    if (session_create_mfa(req->a, req->session->user_id, req->remote_addr, req_user_agent(req),
                            req->session->mfa_at, token, sizeof token) < 0)
         return -1;
     res_header(res, "Set-Cookie", session_cookie(req->a, token));

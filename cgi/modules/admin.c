@@ -72,22 +72,17 @@ static int assign(request *req, response *res)
         return 0;
     }
     long long user_id = atoll(uid);
-    if (!grant && !strcmp(role, "ceo")) {
-        /* the company must always keep one CEO, or nobody could grant roles again */
-        PGresult *r = tq_query(&req->cx, "admin_ceo_count",
-                               "SELECT count(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id "
-                               "AND u.status = 'active' WHERE ur.tenant_id = $1 AND ur.role_key = 'ceo'",
-                               0, NULL);
-        if (!r)
-            return -1;
-        if (atoll(PQgetvalue(r, 0, 0)) <= 1) {
-            res_error(req, res, 409, "last_ceo", render_lang_string(req->lang, "admin.last_ceo"));
-            return 0;
-        }
-    }
     int rc = grant ? rbac_grant(&req->cx, user_id, role) : rbac_revoke(&req->cx, user_id, role);
     if (rc == -2) {
         res_error(req, res, 422, "bad_role_change", render_lang_string(req->lang, "admin.invalid"));
+        return 0;
+    }
+    if (rc == -3) {
+        res_error(req, res, 403, "role_not_grantable", render_lang_string(req->lang, "admin.not_grantable"));
+        return 0;
+    }
+    if (rc == -4) {
+        res_error(req, res, 409, "last_ceo", render_lang_string(req->lang, "admin.last_ceo"));
         return 0;
     }
     if (rc < 0)

@@ -9,6 +9,7 @@
 #include "kv.h"
 #include "log.h"
 #include "mfa.h"
+#include "auth.h"
 #include "modules.h"
 #include "notify.h"
 #include "password.h"
@@ -130,6 +131,7 @@ static void refuse_wait(request *req, response *res, long secs, const char *emai
     login_page(req, res, 429, "auth.locked", email, next);
 }
 
+/* A failure: both counters move; the event names the reason (NULL: the caller records its own). */
 static void counters_fail(request *req, struct counters *k, long long user_id, const char *reason)
 {
     long lock = config_int("security.login.lock_s");
@@ -141,9 +143,12 @@ static void counters_fail(request *req, struct counters *k, long long user_id, c
     r = kv_cmd(req->a, "HINCRBY %s n 1", k->ip_key);
     long nip = r && r->type == REDIS_REPLY_INTEGER ? (long)r->integer : k->ip_n + 1;
     kv_cmd(req->a, "EXPIRE %s %ld", k->ip_key, lock);
-    json_t *d = json_pack("{s:s, s:s, s:i}", "email_hash", k->email_hash, "reason", reason, "failures", (int)n);
-    security_event(&req->cx, SECEV_LOGIN_FAILED, "info", user_id, d);
-    json_decref(d);
+    json_t *d;
+    if (reason) {
+        d = json_pack("{s:s, s:s, s:i}", "email_hash", k->email_hash, "reason", reason, "failures", (int)n);
+        security_event(&req->cx, SECEV_LOGIN_FAILED, "info", user_id, d);
+        json_decref(d);
+    }
     if (n == config_int("security.login.account_max_failures") || nip == config_int("security.login.ip_max_failures")) {
         d = json_pack("{s:s, s:s, s:i}", "email_hash", k->email_hash, "scope",
                       n == config_int("security.login.account_max_failures") ? "account" : "address", "lock_s",
@@ -153,11 +158,26 @@ static void counters_fail(request *req, struct counters *k, long long user_id, c
     }
 }
 
+/* The same counters guard the step-up code of a signed-in session (cgi/modules/auth.h). */
+long auth_guard_wait(request *req, const char *email)
+{
+    struct counters k;
+    counters_load(req, email, &k);
+    return counters_wait(req, &k);
+}
+
+void auth_guard_fail(request *req, const char *email, long long user_id)
+{
+    struct counters k;
+    counters_load(req, email, &k);
+    counters_fail(req, &k, user_id, NULL);
+}
+
 /* ---- the login itself ---- */
 
 struct found_user {
     long long id, tenant_id;
-    const char *hash, *status, *lang;
+    const char *hash, *status, *lang, *email;
     int verified, mfa;
 };
 
@@ -167,7 +187,7 @@ static int find_user(request *req, const char *email, struct found_user *u)
     /* cross-tenant: before sign-in the e-mail is all we know; it is unique across tenants */
     PGresult *r = db_query(req->a, "auth_user",
                            "SELECT id, tenant_id, password_hash, status, (email_verified_at IS NOT NULL)::int, "
-                           "(totp_enabled_at IS NOT NULL)::int, lang FROM users WHERE lower(email) = lower($1)",
+                           "(totp_enabled_at IS NOT NULL)::int, lang, email FROM users WHERE lower(email) = lower($1)",
                            1, p);
     if (!r)
         return -1;
@@ -181,6 +201,7 @@ static int find_user(request *req, const char *email, struct found_user *u)
     u->verified = atoi(PQgetvalue(r, 0, 4));
     u->mfa = atoi(PQgetvalue(r, 0, 5));
     u->lang = PQgetvalue(r, 0, 6);
+    u->email = PQgetvalue(r, 0, 7);
     return 1;
 }
 
@@ -202,7 +223,7 @@ static int known_device(request *req, long long user_id)
 {
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", user_id);
-    const char *ua = req_header(req, "HTTP_USER_AGENT");
+    const char *ua = req_user_agent(req);
     const char *p[] = {uid, ua ? ua : ""};
     /* cross-tenant: sessions of the user just identified by e-mail and password, before the session exists */
     PGresult *r = db_query(req->a, "auth_known_device",
@@ -218,7 +239,7 @@ static int complete_login(request *req, response *res, long long uid, long long 
 {
     int known = known_device(req, uid);
     char token[64];
-    if (session_create_mfa(req->a, uid, req->remote_addr, req_header(req, "HTTP_USER_AGENT"), mfa_at, token,
+    if (session_create_mfa(req->a, uid, req->remote_addr, req_user_agent(req), mfa_at, token,
                            sizeof token) < 0)
         return -1;
     /* a new session id on every login; an old one the browser still holds is ended */
@@ -241,7 +262,7 @@ static int complete_login(request *req, response *res, long long uid, long long 
         json_t *d = json_pack("{s:b, s:i}", "new_device", !known, "prior_failures", (int)prior_failures);
         security_event(&c, SECEV_LOGIN_NEW_DEVICE, prior_failures > 0 ? "warning" : "info", uid, d);
         json_decref(d);
-        const char *ua = req_header(req, "HTTP_USER_AGENT");
+        const char *ua = req_user_agent(req);
         char body[600];
         snprintf(body, sizeof body, "%s %s — %s. %s", render_lang_string(req->lang, "auth.notice_from"),
                  req->remote_addr ? req->remote_addr : "?", ua ? ua : "?",
@@ -262,17 +283,19 @@ static int login_submit(request *req, response *res)
         login_page(req, res, 422, "auth.missing", email, next);
         return 0;
     }
+    struct found_user u;
+    int found = find_user(req, email, &u);
+    if (found < 0)
+        return -1;
+    /* counted under the account's stored address: PostgreSQL's lower() also folds look-alikes
+     * (the Kelvin sign, a dotted capital I), so each spelling must not get its own counter */
     struct counters k;
-    counters_load(req, email, &k);
+    counters_load(req, found ? u.email : email, &k);
     long wait = counters_wait(req, &k);
     if (wait > 0) {
         refuse_wait(req, res, wait, email, next);
         return 0;
     }
-    struct found_user u;
-    int found = find_user(req, email, &u);
-    if (found < 0)
-        return -1;
     const char *hash = found ? u.hash : dummy_hash();
     if (!hash)
         return -1;

@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "config.h"
 #include "mfa.h"
+#include "auth.h"
 #include "modules.h"
 #include "qr.h"
 #include "render.h"
@@ -53,7 +54,7 @@ static int rotate(request *req, response *res, long long mfa_at, int end_others)
 {
     char token[64];
     if (session_rotate(req->a, req_cookie(req, session_cookie_name()), req->remote_addr,
-                       req_header(req, "HTTP_USER_AGENT"), mfa_at, token, sizeof token) < 0)
+                       req_user_agent(req), mfa_at, token, sizeof token) < 0)
         return -1;
     if (end_others) {
         char keep[65];
@@ -113,6 +114,15 @@ static int verify(request *req, response *res)
 {
     const char *code = req_field(req, "code");
     const char *method = "totp";
+    /* guesses here feed the sign-in's account lock: a stolen session cannot try codes for ever */
+    long wait = auth_guard_wait(req, req->session->email);
+    if (wait > 0) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%ld", wait);
+        res_header(res, "Retry-After", ra);
+        res_error(req, res, 429, "login_locked", render_lang_string(req->lang, "auth.locked"));
+        return 0;
+    }
     int rc = mfa_verify(&req->cx, req->session->user_id, code ? code : "", &method);
     if (rc == -2) {
         res_error(req, res, 409, "mfa_not_enabled", render_lang_string(req->lang, "error.mfa_required"));
@@ -121,6 +131,7 @@ static int verify(request *req, response *res)
     if (rc < 0)
         return -1;
     if (rc == 0) {
+        auth_guard_fail(req, req->session->email, req->session->user_id);
         code_error(req, res, "step_up");
         return 0;
     }

@@ -179,7 +179,7 @@ static int consent_submit(request *req, response *res)
         }
     }
     int rc = lgpd_record_consent_ua(&req->cx, req->session->user_id, doc, version, granted,
-                                    req_header(req, "HTTP_USER_AGENT"));
+                                    req_user_agent(req));
     if (rc == -2) {
         res_error(req, res, 422, "bad_consent", render_lang_string(req->lang, "privacy.bad_consent"));
         return 0;

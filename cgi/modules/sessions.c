@@ -6,6 +6,7 @@
 #include "db.h"
 #include "kv.h"
 #include "modules.h"
+#include "notify.h"
 #include "render.h"
 #include "session.h"
 #include "tenant.h"
@@ -165,6 +166,12 @@ static int create_token(request *req, response *res)
     json_decref(after);
     if (!r || PQntuples(r) != 1)
         return -1;
+    /* a token outlives the session that made it: its owner hears of every new one */
+    char body[400];
+    snprintf(body, sizeof body, "%s \"%s\" (bcf_%s_…, %s). %s", render_lang_string(req->lang, "sessions.token_notice"),
+             name, prefix, scope, render_lang_string(req->lang, "sessions.token_notice_advice"));
+    notify(&req->cx, req->session->tenant_id, req->session->user_id, NULL, "account.token_created", "info",
+           render_lang_string(req->lang, "sessions.token_notice_title"), body);
     char *token = arena_printf(req->a, "bcf_%s_%s", prefix, secret);
     sodium_memzero(secret, sizeof secret);
     if (req->api) {

@@ -127,7 +127,8 @@ test('/api/v1/dashboard with the session cookie answers the tenant "Demo Trader"
 });
 
 test('open-redirect guard: next=//evil.example (and friends) lands on /dashboard', async () => {
-  for (const next of ['//evil.example', 'https://evil.example/', '/\\evil.example', 'evil.example', '/\r\nLocation: x']) {
+  for (const next of ['//evil.example', 'https://evil.example/', '/\\evil.example', 'evil.example', '/\r\nLocation: x',
+    '/\t/evil.example', '/\x0b/evil.example', '/x\\..\\..\\/evil.example', '/\x7f/evil.example']) {
     const { res } = await login(stack, { next });
     assert.equal(res.headers.get('location'), '/dashboard', `next=${JSON.stringify(next)}`);
   }

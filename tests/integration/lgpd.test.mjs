@@ -411,7 +411,8 @@ test('deleting the account: a wrong password or word changes nothing; success an
   assert.equal(api.status, 401);
 
   // Y, in another tenant, lost nothing
-  assert.equal(await count(`SELECT count(*) FROM notifications WHERE user_id = ${Y.id}`), 1);
+  // (its own note, and the notice of the token it made)
+  assert.equal(await count(`SELECT count(*) FROM notifications WHERE user_id = ${Y.id}`), 2);
   assert.equal(await count(`SELECT count(*) FROM api_tokens WHERE user_id = ${Y.id}`), 1);
   assert.equal(await psql(stack, `SELECT status FROM users WHERE id = ${Y.id}`), 'active');
 

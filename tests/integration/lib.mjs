@@ -91,9 +91,10 @@ export function csrfFromHtml(html) {
 export async function anonCsrf(stack, headers = {}) {
   const res = await stack.fetch('/login', { headers });
   const html = await res.text();
-  const c = findCookie(res, 'bcf_csrf');
+  // __Host-bcf_csrf when the stack runs with session.secure_cookie = 1
+  const c = findCookie(res, 'bcf_csrf') ?? findCookie(res, '__Host-bcf_csrf');
   if (!c) throw new Error(`GET /login set no bcf_csrf cookie (status ${res.status})`);
-  return { cookie: `bcf_csrf=${c.value}`, token: c.value, res, html };
+  return { cookie: `${c.name}=${c.value}`, token: c.value, res, html };
 }
 
 export const SESSION_COOKIE = 'bcf_session'; // session.cookie without __Host- when session.secure_cookie = 0

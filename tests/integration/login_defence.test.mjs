@@ -262,3 +262,21 @@ test('wrong 2FA codes at the second step count towards the account lock, across 
   assert.ok(await count(stack, `SELECT count(*) FROM security_events WHERE user_id = ${t.id} AND kind = 'login_failed'
     AND details->>'reason' = 'mfa_code'`) >= 2);
 });
+
+test('look-alike spellings of an address (Kelvin sign, dotted capital I) share the account lock', async () => {
+  // lower() in PostgreSQL folds U+212A to "k" and U+0130 to "i": both spellings reach the account,
+  // so both must count towards the one lock
+  const t = await makeTrader(stack, 'lookalike-kit');
+  const [local, domain] = t.email.split('@');
+  const spellings = [t.email, local.replace('k', '\u212a') + '@' + domain, local.replace('i', '\u0130') + '@' + domain];
+  assert.notEqual(spellings[1], t.email, 'the address has a k');
+  assert.notEqual(spellings[2], t.email, 'the address has an i');
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await attempt(stack, spellings[i % 3], 'wrong-password')).status);
+  assert.deepEqual(statuses.slice(0, 2), [401, 401]);
+  // after the delay and the lock, no spelling signs in with the right password
+  for (const email of spellings) {
+    const r = await attempt(stack, email, DEMO.password);
+    assert.equal(r.status, 429, `${JSON.stringify(email)} is locked with the account`);
+  }
+});

@@ -176,7 +176,7 @@ test('the CEO sees the permission matrix: every role with one cell per permissio
   const row = (k) => roles.find((x) => x.key === k);
   const held = (k) => keys.filter((_, i) => row(k).cells[i]).sort();
   assert.deepEqual(held('trader'), ['credentials.manage', 'trading.use']);
-  assert.deepEqual(held('ceo'), keys.filter((k) => !['trading.use', 'credentials.manage'].includes(k)).sort());
+  assert.deepEqual(held('ceo'), keys.filter((k) => k !== 'trading.use').sort());
   assert.deepEqual(held('auditoria.member'), ['audit.read']);
   assert.equal(row('ceo').staff, true);
   assert.equal(row('trader').staff, false);
@@ -268,9 +268,10 @@ test('refused role changes: another tenant\'s user, non-staff or unknown roles, 
     assert.equal(r.res.status, 422, `${why}: ${r.text.slice(0, 200)}`);
     assert.equal(r.json.error.code, 'bad_role_change', why);
   }
-  const last = await change(ceo, ceo.id, 'ceo', 'revoke');
-  assert.equal(last.res.status, 409, last.text);
-  assert.equal(last.json.error.code, 'last_ceo');
+  // nobody changes their own roles (so the only CEO cannot step down and leave the company without one)
+  const self = await change(ceo, ceo.id, 'ceo', 'revoke');
+  assert.equal(self.res.status, 403, self.text);
+  assert.equal(self.json.error.code, 'role_not_grantable');
   assert.equal(await allGrants(), grants, 'no grant changed');
   assert.equal(await psql(stack, 'SELECT last_id FROM audit_chain_head'), head, 'nothing audited');
   assert.equal(await count(stack, `SELECT count(*) FROM user_roles WHERE user_id = ${demoId} AND role_key <> 'trader'`), 0);
@@ -333,4 +334,29 @@ test('per-role IP allowlist: a role limited to other addresses signs in but is r
   }
   assert.equal(await count(ipStack, "SELECT count(*) FROM security_events WHERE kind = 'ip_not_allowed'"), before + 4,
     'only the restricted role was refused');
+});
+
+test('a role administrator grants only permissions they hold, and never changes their own roles', async () => {
+  const admin = await makeEmployee('roles-admin', 'configuracoes.manager');
+  const other = await makeEmployee('roles-target', 'sac.member');
+  const s = await enrol(stack, await signIn(stack, admin.email, CEO.password)); // enrolled: stepped up
+  const head = await psql(stack, 'SELECT last_id FROM audit_chain_head');
+  const refused = [
+    [admin.id, 'ceo', 'grant', 'making oneself CEO'],
+    [admin.id, 'configuracoes.member', 'grant', 'any change to one\'s own roles'],
+    [other.id, 'financeiro.manager', 'grant', 'a role with permissions the administrator lacks'],
+    [ceo.id, 'ceo', 'revoke', 'demoting the CEO'],
+  ];
+  for (const [uid, role, action, why] of refused) {
+    const r = await change(s, uid, role, action);
+    assert.equal(r.res.status, 403, `${why}: ${r.text.slice(0, 200)}`);
+    assert.equal(r.json.error.code, 'role_not_grantable', why);
+  }
+  assert.equal(await psql(stack, 'SELECT last_id FROM audit_chain_head'), head, 'nothing changed, nothing audited');
+  assert.equal(await rolesOf(admin.id), 'configuracoes.manager');
+  assert.equal(await rolesOf(ceo.id), 'ceo');
+  // within their own permissions it works
+  const ok = await change(s, other.id, 'configuracoes.member', 'grant');
+  assert.equal(ok.res.status, 200, ok.text);
+  assert.equal(await rolesOf(other.id), 'configuracoes.member,sac.member');
 });

@@ -136,10 +136,21 @@ test('the session cookie: HttpOnly, SameSite=Lax, Path=/, Max-Age = session.abso
   String(ABSOLUTE_S));
 });
 
-test('session.secure_cookie = 1: the cookie is __Host-bcf_session with Secure, and only that name is read', async () => {
+test('session.secure_cookie = 1: the cookies are __Host- with Secure, and only those names are read', async () => {
   const a = await anonCsrf(secure);
-  const csrfCookie = findCookie(a.res, 'bcf_csrf');
+  assert.equal(findCookie(a.res, 'bcf_csrf'), undefined, 'the anonymous CSRF cookie carries the prefix too');
+  const csrfCookie = findCookie(a.res, '__Host-bcf_csrf');
   assert.ok('secure' in csrfCookie.attrs, `the CSRF cookie is Secure too: ${csrfCookie.raw}`);
+  assert.equal(csrfCookie.attrs.path, '/');
+  assert.ok(!('domain' in csrfCookie.attrs));
+  // a planted unprefixed cookie (as a sibling subdomain could set) does not pass the check
+  const planted = await secure.fetch('/login', {
+    method: 'POST',
+    headers: { 'content-type': FORM, cookie: `bcf_csrf=${'P'.repeat(32)}` },
+    body: new URLSearchParams({ _csrf: 'P'.repeat(32), email: DEMO.email, password: DEMO.password }).toString(),
+  });
+  await planted.arrayBuffer();
+  assert.equal(planted.status, 403, 'a planted bcf_csrf is not the double-submit cookie');
   const res = await secure.fetch('/login', {
     method: 'POST',
     headers: { 'content-type': FORM, cookie: a.cookie },
@@ -550,4 +561,31 @@ test('bad token requests answer 422 and create nothing', async () => {
   }
   assert.equal(await psql(stack, `SELECT count(*) FROM api_tokens WHERE user_id = ${u.id}`), '0');
   assert.equal(await psql(stack, 'SELECT last_id FROM audit_chain_head'), audit, 'nothing audited');
+});
+
+test('a password change revokes every personal API token at once, and a new token notifies its owner', async () => {
+  const u = await makeTrader(stack, 'pwtok');
+  const s = await login(stack, { email: u.email, password: DEMO.password });
+  const csrf = await sessionCsrf(stack, s.cookie);
+  const made = await apiPost(stack, s.cookie, csrf, '/api/v1/account/tokens', { name: 'script', scope: 'read' });
+  assert.equal(made.res.status, 201, made.text);
+  assert.equal(await psql(stack, `SELECT count(*) FROM notifications WHERE user_id = ${u.id} AND kind = 'account.token_created'`), '1');
+  const use = () => stack.fetch('/api/v1/dashboard', { headers: { authorization: `Bearer ${made.json.token}` } });
+  const before = await use();
+  await before.text();
+  assert.equal(before.status, 200, 'the token works (and its row is now cached)');
+  const res = await stack.fetch('/account/password', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie },
+    body: new URLSearchParams({ _csrf: csrf, current_password: DEMO.password, password: 'a-much-longer-new-passphrase-2026',
+      password_confirm: 'a-much-longer-new-passphrase-2026' }).toString(),
+  });
+  await res.text();
+  assert.equal(res.status, 303, 'password changed');
+  const after = await use();
+  await after.text();
+  assert.equal(after.status, 401, 'the cached token row went with the change');
+  assert.equal(await psql(stack, `SELECT count(*) FROM api_tokens WHERE user_id = ${u.id} AND revoked_at IS NULL`), '0');
+  assert.equal(await psql(stack, `SELECT after->>'api_tokens_revoked' FROM audit_log WHERE action = 'account.password_change'
+    AND object_id = '${u.id}'`), '1');
 });

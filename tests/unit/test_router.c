@@ -304,6 +304,25 @@ START_TEST(test_init_rejects_bad_pattern)
 }
 END_TEST
 
+/* Declarations that would silently skip their own check are refused at start. */
+static const route perm_no_auth[] = {{"GET", "/x", h_noop, R_PUBLIC, "audit.read", NULL}};
+static const route stepup_no_auth[] = {{"POST", "/x", h_noop, R_CSRF | R_STEPUP, NULL, NULL}};
+static const route csrf_on_get[] = {{"GET", "/x", h_noop, R_AUTH | R_CSRF, NULL, NULL}};
+static const route fine[] = {{"POST", "/x", h_noop, R_AUTH | R_CSRF | R_STEPUP, "audit.read", "a.b"}};
+
+START_TEST(test_init_rejects_unenforceable_declarations)
+{
+    const module m1 = {"m", NULL, NULL, ROUTES(perm_no_auth)}, m2 = {"m", NULL, NULL, ROUTES(stepup_no_auth)};
+    const module m3 = {"m", NULL, NULL, ROUTES(csrf_on_get)}, m4 = {"m", NULL, NULL, ROUTES(fine)};
+    const module *const l1[] = {&m1, NULL}, *const l2[] = {&m2, NULL}, *const l3[] = {&m3, NULL};
+    const module *const l4[] = {&m4, NULL};
+    ck_assert_int_eq(router_init(l1), -1);
+    ck_assert_int_eq(router_init(l2), -1);
+    ck_assert_int_eq(router_init(l3), -1);
+    ck_assert_int_eq(router_init(l4), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("router");
@@ -325,6 +344,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("init");
     tcase_add_test(tc, test_init_rejects_bad_pattern);
+    tcase_add_test(tc, test_init_rejects_unenforceable_declarations);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
