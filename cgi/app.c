@@ -480,6 +480,95 @@ static int parse_body(request *req, response *res)
     return -1;
 }
 
+/* Who is asking: a personal API token (API only; cookies are then ignored) or the session
+ * cookie; fills the actor (req->cx). -1 when the answer is already written (401, 503). */
+static int identify(request *req, response *res)
+{
+    const char *authz = req_header(req, "HTTP_AUTHORIZATION");
+    if (authz && req->api && !strncasecmp(authz, "Bearer ", 7)) {
+        int t = load_token(req, authz + 7);
+        if (t == -2) {
+            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
+            return -1;
+        }
+        if (t < 0) {
+            res_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            res_error(req, res, 401, "invalid_token", "invalid or revoked API token");
+            return -1;
+        }
+    } else if (!(req->route->flags & R_NOLOG) && load_session(req) < 0) {
+        res_error(req, res, 503, "unavailable", "out of memory");
+        return -1;
+    }
+    req->cx.a = req->a;
+    req->cx.ip = req->remote_addr ? req->remote_addr : "";
+    req->cx.request_id = req->request_id;
+    if (req->session) {
+        req->cx.user_id = req->session->user_id;
+        req->cx.tenant_id = req->session->tenant_id;
+    }
+    return 0;
+}
+
+/* What a signed-in user may reach: permissions and staff flag, the role's address allowlist,
+ * 2FA enrolment for staff, acceptance of new terms, the token's scope, the route's permission.
+ * -1 when the answer is already written. */
+static int authorize(request *req, response *res, const route *r)
+{
+    session_info *si = req->session;
+    si->perms = rbac_permissions(req->a, si->user_id);
+    int staff = rbac_is_staff(req->a, si->user_id);
+    int ip_ok = staff > 0 ? ip_allowed_for_roles(req) : 1;
+    if (!si->perms || staff < 0 || ip_ok < 0) {
+        res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
+        return -1;
+    }
+    si->staff = staff;
+    if (!ip_ok) {
+        json_t *d = json_pack("{s:s}", "route", router_name(req->route_idx));
+        security_event(&req->cx, SECEV_IP_BLOCKED, "warning", si->user_id, d);
+        json_decref(d);
+        res_error(req, res, 403, "ip_not_allowed", render_lang_string(req->lang, "error.ip_not_allowed"));
+        return -1;
+    }
+    /* staff (security.mfa_required_kinds) enrol in 2FA before anything else */
+    if ((r->flags & R_AUTH) && !(r->flags & R_MFA_SETUP) && !si->mfa_enrolled && app_mfa_required(si)) {
+        if (!req->api && !strcmp(req->method, "GET"))
+            res_redirect(res, "/account/2fa");
+        else
+            res_error(req, res, 403, "mfa_enrollment_required",
+                      render_lang_string(req->lang, "error.mfa_enrollment_required"));
+        return -1;
+    }
+    /* a new version of the terms or privacy policy is accepted before pages are used again */
+    if (!si->token_id && !req->api && !strcmp(req->method, "GET") && (r->flags & R_AUTH) &&
+        !(r->flags & R_MFA_SETUP) && lgpd_acceptance_pending(&req->cx, si->user_id) == 1) {
+        res_redirect(res, "/privacy?accept=1");
+        return -1;
+    }
+    if (si->token_id) {
+        int writes = strcmp(req->method, "GET") && strcmp(req->method, "HEAD");
+        if ((r->flags & (R_SESSION_ONLY | R_STEPUP)) || (writes && !token_has_scope(si, "write")) ||
+            (!writes && !token_has_scope(si, "read") && !token_has_scope(si, "write"))) {
+            deny(req, res, "token_scope", "error.token_scope", r->permission);
+            return -1;
+        }
+    }
+    /* the router guarantees a permission only on R_AUTH routes */
+    if (r->permission) {
+        int has = rbac_has(req->a, si->user_id, r->permission);
+        if (has < 0) {
+            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
+            return -1;
+        }
+        if (!has) {
+            deny(req, res, "forbidden", "error.forbidden", r->permission);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void run(request *req, response *res, fcgi_req *fr)
 {
     if (fr->params_too_large) {
@@ -532,30 +621,8 @@ static void run(request *req, response *res, fcgi_req *fr)
         res_error(req, res, 403, "forbidden", "not allowed from this address");
         return;
     }
-    /* who is asking: a personal API token (API only; cookies are then ignored) or the session */
-    const char *authz = req_header(req, "HTTP_AUTHORIZATION");
-    if (authz && req->api && !strncasecmp(authz, "Bearer ", 7)) {
-        int t = load_token(req, authz + 7);
-        if (t == -2) {
-            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
-            return;
-        }
-        if (t < 0) {
-            res_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-            res_error(req, res, 401, "invalid_token", "invalid or revoked API token");
-            return;
-        }
-    } else if (!(r->flags & R_NOLOG) && load_session(req) < 0) {
-        res_error(req, res, 503, "unavailable", "out of memory");
+    if (identify(req, res) < 0)
         return;
-    }
-    req->cx.a = req->a;
-    req->cx.ip = req->remote_addr ? req->remote_addr : "";
-    req->cx.request_id = req->request_id;
-    if (req->session) {
-        req->cx.user_id = req->session->user_id;
-        req->cx.tenant_id = req->session->tenant_id;
-    }
     /* global limits: per client address, then per user (probes and internal routes exempt) */
     if (!(r->flags & (R_NOLOG | R_INTERNAL))) {
         char key[96];
@@ -582,66 +649,13 @@ static void run(request *req, response *res, fcgi_req *fr)
         }
         return;
     }
-    session_info *si = req->session;
-    if (si) {
-        si->perms = rbac_permissions(req->a, si->user_id);
-        int staff = rbac_is_staff(req->a, si->user_id);
-        if (!si->perms || staff < 0) {
-            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
-            return;
-        }
-        si->staff = staff;
-        int ip_ok = si->staff ? ip_allowed_for_roles(req) : 1;
-        if (ip_ok < 0) {
-            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
-            return;
-        }
-        if (!ip_ok) {
-            json_t *d = json_pack("{s:s}", "route", router_name(req->route_idx));
-            security_event(&req->cx, SECEV_IP_BLOCKED, "warning", si->user_id, d);
-            json_decref(d);
-            res_error(req, res, 403, "ip_not_allowed", render_lang_string(req->lang, "error.ip_not_allowed"));
-            return;
-        }
-        /* staff (security.mfa_required_kinds) enrol in 2FA before anything else */
-        if ((r->flags & R_AUTH) && !(r->flags & R_MFA_SETUP) && !si->mfa_enrolled && app_mfa_required(si)) {
-            if (!req->api && !strcmp(req->method, "GET"))
-                res_redirect(res, "/account/2fa");
-            else
-                res_error(req, res, 403, "mfa_enrollment_required",
-                          render_lang_string(req->lang, "error.mfa_enrollment_required"));
-            return;
-        }
-        /* a new version of the terms or privacy policy is accepted before pages are used again */
-        if (!si->token_id && !req->api && !strcmp(req->method, "GET") && (r->flags & R_AUTH) &&
-            !(r->flags & R_MFA_SETUP) && lgpd_acceptance_pending(&req->cx, si->user_id) == 1) {
-            res_redirect(res, "/privacy?accept=1");
-            return;
-        }
-        if (si->token_id) {
-            int writes = strcmp(req->method, "GET") && strcmp(req->method, "HEAD");
-            if ((r->flags & (R_SESSION_ONLY | R_STEPUP)) || (writes && !token_has_scope(si, "write")) ||
-                (!writes && !token_has_scope(si, "read") && !token_has_scope(si, "write"))) {
-                deny(req, res, "token_scope", "error.token_scope", r->permission);
-                return;
-            }
-        }
-    }
-    if (r->permission && (r->flags & R_AUTH)) {
-        int has = rbac_has(req->a, si->user_id, r->permission);
-        if (has < 0) {
-            res_error(req, res, 503, "unavailable", render_lang_string(req->lang, "error.unavailable"));
-            return;
-        }
-        if (!has) {
-            deny(req, res, "forbidden", "error.forbidden", r->permission);
-            return;
-        }
-    }
+    if (req->session && authorize(req, res, r) < 0)
+        return;
     if (parse_body(req, res) < 0)
         return;
     if (req->json)
         arena_on_cleanup(req->a, json_decref_cb, req->json);
+    session_info *si = req->session;
     /* a Bearer token is not sent by browsers on their own, so it needs no CSRF token */
     if ((r->flags & R_CSRF) && !(si && si->token_id) && !csrf_ok(req)) {
         json_t *d = json_pack("{s:s}", "route", router_name(req->route_idx));
@@ -659,6 +673,7 @@ static void run(request *req, response *res, fcgi_req *fr)
         if (rate_limited(req, res, r->rate_action, key))
             return;
     }
+    /* the router guarantees R_STEPUP only on R_AUTH routes, so si is set here */
     if (r->flags & R_STEPUP) {
         long long age = (long long)time(NULL) - si->mfa_at;
         if (!si->mfa_enrolled || !si->mfa_at || age > config_int("session.stepup_s")) {

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mail.h"
 #include "modules.h"
+#include "users.h"
 #include "rbac.h"
 #include "password.h"
 #include "render.h"
@@ -154,19 +155,19 @@ static void account_fill(PGresult *r, account *u)
 /* 1 found, 0 none, -1 database error. */
 static int account_by_email(request *req, const char *email, account *u)
 {
-    const char *p[] = {email};
-    /* cross-tenant: before sign-in the e-mail is all we know; it is unique across tenants */
-    PGresult *r = db_query(req->a, "account_by_email",
-                           "SELECT id, tenant_id, email, display_name, lang, status, email_verified_at IS NOT NULL "
-                           "FROM users WHERE lower(email) = lower($1)",
-                           1, p);
-    if (!r)
-        return -1;
+    user_row row;
+    int rc = users_by_email(req->a, email, &row);
     memset(u, 0, sizeof *u);
-    if (PQntuples(r) != 1)
-        return 0;
-    account_fill(r, u);
-    return 1;
+    if (rc == 1) {
+        u->id = row.id;
+        u->tenant_id = row.tenant_id;
+        u->email = row.email;
+        u->name = row.name;
+        u->lang = row.lang;
+        u->status = row.status;
+        u->verified = row.verified;
+    }
+    return rc;
 }
 
 /* The account a still valid, unused token of purpose belongs to. 1 found, 0 none, -1 error. */

@@ -11,6 +11,7 @@
 #include "mfa.h"
 #include "auth.h"
 #include "modules.h"
+#include "users.h"
 #include "notify.h"
 #include "password.h"
 #include "render.h"
@@ -175,35 +176,6 @@ void auth_guard_fail(request *req, const char *email, long long user_id)
 
 /* ---- the login itself ---- */
 
-struct found_user {
-    long long id, tenant_id;
-    const char *hash, *status, *lang, *email;
-    int verified, mfa;
-};
-
-static int find_user(request *req, const char *email, struct found_user *u)
-{
-    const char *p[] = {email};
-    /* cross-tenant: before sign-in the e-mail is all we know; it is unique across tenants */
-    PGresult *r = db_query(req->a, "auth_user",
-                           "SELECT id, tenant_id, password_hash, status, (email_verified_at IS NOT NULL)::int, "
-                           "(totp_enabled_at IS NOT NULL)::int, lang, email FROM users WHERE lower(email) = lower($1)",
-                           1, p);
-    if (!r)
-        return -1;
-    memset(u, 0, sizeof *u);
-    if (PQntuples(r) != 1)
-        return 0;
-    u->id = atoll(PQgetvalue(r, 0, 0));
-    u->tenant_id = atoll(PQgetvalue(r, 0, 1));
-    u->hash = PQgetvalue(r, 0, 2);
-    u->status = PQgetvalue(r, 0, 3);
-    u->verified = atoi(PQgetvalue(r, 0, 4));
-    u->mfa = atoi(PQgetvalue(r, 0, 5));
-    u->lang = PQgetvalue(r, 0, 6);
-    u->email = PQgetvalue(r, 0, 7);
-    return 1;
-}
 
 /* A hash to verify against when the account is unknown, so timing does not reveal accounts. */
 static const char *dummy_hash(void)
@@ -283,8 +255,9 @@ static int login_submit(request *req, response *res)
         login_page(req, res, 422, "auth.missing", email, next);
         return 0;
     }
-    struct found_user u;
-    int found = find_user(req, email, &u);
+    user_row u;
+    /* cross-tenant: before sign-in the e-mail is all we know; it is unique across tenants */
+    int found = users_by_email(req->a, email, &u);
     if (found < 0)
         return -1;
     /* counted under the account's stored address: PostgreSQL's lower() also folds look-alikes
@@ -296,7 +269,7 @@ static int login_submit(request *req, response *res)
         refuse_wait(req, res, wait, email, next);
         return 0;
     }
-    const char *hash = found ? u.hash : dummy_hash();
+    const char *hash = found ? u.password_hash : dummy_hash();
     if (!hash)
         return -1;
     int ok = password_verify(hash, password) && found && !strcmp(u.status, "active");
