@@ -19,18 +19,20 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Every column that holds vault envelopes. The AD column name is "<table>.<column>"; the tenant
- * is the row's tenant_id. Identifiers come from this table only, never from input. */
+/* Every column that holds vault envelopes. The AD column name is "<table>.<column>#<owner>"
+ * (vault_context) with the owner column named here; the tenant is the row's tenant_id.
+ * Identifiers come from this table only, never from input. */
 typedef struct keys_sealed_column {
     const char *table;
     const char *column;
+    const char *owner;
 } keys_sealed_column;
 
 static const keys_sealed_column keys_columns[] = {
-    {"credentials", "api_key"},
-    {"credentials", "api_secret"},
-    {"credentials", "passphrase"},
-    {"users", "totp_secret"},
+    {"credentials", "api_key", "user_id"},
+    {"credentials", "api_secret", "user_id"},
+    {"credentials", "passphrase", "user_id"},
+    {"users", "totp_secret", "id"},
 };
 #define KEYS_NCOLUMNS (sizeof keys_columns / sizeof keys_columns[0])
 
@@ -340,9 +342,9 @@ static int keys_batch_tx(void *arg)
     snprintf(after, sizeof after, "%lld", b->after_id);
     const char *p[] = {b->current, after};
     char *sql = arena_printf(b->a,
-                             "SELECT id, tenant_id, %s FROM %s WHERE %s IS NOT NULL AND split_part(%s, '|', 1) <> $1 "
+                             "SELECT id, tenant_id, %s, %s FROM %s WHERE %s IS NOT NULL AND split_part(%s, '|', 1) <> $1 "
                              "AND id > $2::bigint ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED",
-                             sc->column, sc->table, sc->column, sc->column, KEYS_BATCH);
+                             sc->column, sc->owner, sc->table, sc->column, sc->column, KEYS_BATCH);
     char *upd = arena_printf(b->a, "UPDATE %s SET %s = $2 WHERE id = $1::bigint", sc->table, sc->column);
     char *name = arena_printf(b->a, "%s.%s", sc->table, sc->column);
     PGresult *r = db_query(b->a, NULL, sql, 2, p);
@@ -355,12 +357,13 @@ static int keys_batch_tx(void *arg)
         char *plain = NULL;
         size_t n = 0;
         b->last_id = atoll(id);
-        if (vault_open(b->a, name, tenant, PQgetvalue(r, i, 2), &plain, &n) != 0) {
+        const char *bound = vault_context(b->a, name, atoll(PQgetvalue(r, i, 3)));
+        if (!bound || vault_open(b->a, bound, tenant, PQgetvalue(r, i, 2), &plain, &n) != 0) {
             fprintf(stderr, "botctl keys: %s row %s cannot be opened (unknown key or damaged); left as is\n", name, id);
             b->failed++;
             continue;
         }
-        char *sealed = vault_seal(b->a, name, tenant, plain, n);
+        char *sealed = vault_seal(b->a, bound, tenant, plain, n);
         if (!sealed) {
             fprintf(stderr, "botctl keys: cannot seal %s row %s\n", name, id);
             return -1;

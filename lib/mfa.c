@@ -48,7 +48,8 @@ int mfa_begin(const ctx *c, char **secret_b32)
     char b32[64];
     int len = base32_encode(key, sizeof key, b32, sizeof b32);
     /* the seed is sealed as its base32 text: what authenticator apps are given */
-    char *sealed = len > 0 ? vault_seal(c->a, SECRET_COLUMN, c->tenant_id, b32, (size_t)len) : NULL;
+    const char *column = vault_context(c->a, SECRET_COLUMN, c->user_id);
+    char *sealed = len > 0 && column ? vault_seal(c->a, column, c->tenant_id, b32, (size_t)len) : NULL;
     sodium_memzero(key, sizeof key);
     if (!sealed) {
         sodium_memzero(b32, sizeof b32);
@@ -82,7 +83,8 @@ static int load_key(const ctx *c, long long user_id, unsigned char *key, size_t 
         return -2;
     char *plain = NULL;
     size_t n = 0;
-    if (vault_open(c->a, SECRET_COLUMN, c->tenant_id, PQgetvalue(r, 0, 0), &plain, &n) < 0) {
+    const char *column = vault_context(c->a, SECRET_COLUMN, user_id);
+    if (!column || vault_open(c->a, column, c->tenant_id, PQgetvalue(r, 0, 0), &plain, &n) < 0) {
         log_error("2fa seed of user %lld cannot be opened", user_id);
         return -1;
     }

@@ -469,3 +469,8 @@ int vault_new_key_line(unsigned key_id, char *out, size_t outlen)
     }
     return 0;
 }
+
+char *vault_context(arena *a, const char *column, long long owner_id)
+{
+    return arena_printf(a, "%s#%lld", column, owner_id);
+}

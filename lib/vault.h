@@ -23,6 +23,9 @@ char *vault_seal(arena *a, const char *column, long long tenant_id, const void *
  * destroyed. -1 when malformed, under an unknown key, tampered, or sealed for another tenant or
  * column (*out is then NULL). */
 int vault_open(arena *a, const char *column, long long tenant_id, const char *envelope, char **out, size_t *n);
+/* The column name to seal and open with, bound to the row's owner: "<table>.<column>#<user id>".
+ * With it an envelope copied to another user's row, even in the same tenant, does not open. */
+char *vault_context(arena *a, const char *column, long long owner_id);
 /* The key id an envelope was sealed with (0 when malformed). */
 unsigned vault_envelope_key(const char *envelope);
 /* "abcd…wxyz"-style mask for display: at most the first 4 and last 4 characters, never more

@@ -240,9 +240,14 @@ static int credentials_create(request *req, response *res)
 
     long long tenant = req->cx.tenant_id;
     char *mask = vault_mask(req->a, key);
-    char *skey = vault_seal(req->a, "credentials.api_key", tenant, key, strlen(key));
-    char *ssecret = vault_seal(req->a, "credentials.api_secret", tenant, secret, strlen(secret));
-    char *spass = pass && *pass ? vault_seal(req->a, "credentials.passphrase", tenant, pass, strlen(pass)) : NULL;
+    /* bound to the tenant, the column and this user: a copy on another row does not open */
+    long long owner = req->session->user_id;
+    char *skey = vault_seal(req->a, vault_context(req->a, "credentials.api_key", owner), tenant, key, strlen(key));
+    char *ssecret =
+        vault_seal(req->a, vault_context(req->a, "credentials.api_secret", owner), tenant, secret, strlen(secret));
+    char *spass = pass && *pass ? vault_seal(req->a, vault_context(req->a, "credentials.passphrase", owner), tenant,
+                                             pass, strlen(pass))
+                                : NULL;
     if (!mask || !skey || !ssecret || (pass && *pass && !spass)) {
         res_error(req, res, 503, "vault_unavailable", render_lang_string(req->lang, "credentials.vault_unavailable"));
         return 0;

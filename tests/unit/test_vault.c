@@ -101,6 +101,25 @@ static char *flip(const char *e, size_t i)
     return c;
 }
 
+/* vault_context binds a value to its row's owner: another user of the same tenant cannot use it. */
+START_TEST(test_owner_binding)
+{
+    ck_assert_int_eq(load_text("1 " KEY1 "\n", 0600), 0);
+    const char *mine = vault_context(&a, "users.totp_secret", 41);
+    ck_assert_str_eq(mine, "users.totp_secret#41");
+    char *env = vault_seal(&a, mine, 3, "JBSWY3DPEHPK3PXP", 16);
+    ck_assert_ptr_nonnull(env);
+    char *out = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(vault_open(&a, vault_context(&a, "users.totp_secret", 41), 3, env, &out, &n), 0);
+    ck_assert_str_eq(out, "JBSWY3DPEHPK3PXP");
+    /* the same tenant and column, another user's row; and the column without an owner */
+    ck_assert_int_eq(vault_open(&a, vault_context(&a, "users.totp_secret", 42), 3, env, &out, &n), -1);
+    ck_assert_int_eq(vault_open(&a, vault_context(&a, "users.totp_secret", 4), 3, env, &out, &n), -1);
+    ck_assert_int_eq(vault_open(&a, "users.totp_secret", 3, env, &out, &n), -1);
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
     ck_assert_int_eq(load_text("1 " KEY1 "\n", 0600), 0);
@@ -359,6 +378,7 @@ int main(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_nonce_is_random);
     tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_owner_binding);
     tcase_add_test(tc, test_keyfile_errors);
     tcase_add_test(tc, test_no_keyfile);
     tcase_add_test(tc, test_lazy_load_from_config);
