@@ -691,6 +691,34 @@ static void run(request *req, response *res, fcgi_req *fr)
         res->status = 200;
 }
 
+/* Work a handler leaves for after its response (app_defer); the request's arena still lives. */
+#define APP_DEFER_MAX 4
+static struct {
+    void (*fn)(void *arg);
+    void *arg;
+} deferred[APP_DEFER_MAX];
+static int n_deferred;
+
+int app_defer(void (*fn)(void *arg), void *arg)
+{
+    if (n_deferred >= APP_DEFER_MAX)
+        return -1;
+    deferred[n_deferred].fn = fn;
+    deferred[n_deferred].arg = arg;
+    n_deferred++;
+    return 0;
+}
+
+int app_after_response(int run)
+{
+    if (!run)
+        return n_deferred;
+    for (int i = 0; i < n_deferred; i++)
+        deferred[i].fn(deferred[i].arg);
+    n_deferred = 0;
+    return 0;
+}
+
 /* Response buffers are reused from request to request (one request at a time per process). */
 static buf keep_headers, keep_body;
 

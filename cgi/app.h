@@ -14,6 +14,12 @@ int app_addr_allowed(const char *addr);
 int app_addr_in_list(const char *addr, const char *list);
 /* Must this user enrol in 2FA (tenant kind listed in security.mfa_required_kinds)? */
 int app_mfa_required(const session_info *si);
+/* Runs fn(arg) after this request's response has been written, before its arena is reset (arg
+ * may live in it). For work whose duration must not show in the response time, e.g. whether an
+ * e-mail address has an account. Errors can no longer reach the client: fn logs them. 0 or -1. */
+int app_defer(void (*fn)(void *arg), void *arg);
+/* The loop's after-response hook (fcgi_loop_opts.after). */
+int app_after_response(int run);
 /* Worker-wide state shown by /health/detailed and /metrics. */
 extern int app_worker_slot;
 #endif

@@ -190,6 +190,12 @@ static void run_request(struct conn *c)
     }
     put_stream(&c->out, FCGI_STDOUT, c->req_id, resp.data ? resp.data : "", resp.len);
     put_end_request(&c->out, c->req_id, FCGI_REQUEST_COMPLETE);
+    if (opts->after && opts->after(0)) {
+        /* the answer leaves first, so its timing does not depend on the work that follows
+         * (a failed write is seen again, and handled, by the caller's own flush) */
+        flush_out(c);
+        opts->after(1);
+    }
     if (resp.cap > 262144)
         buf_free(&resp); /* a rare huge response does not pin its memory */
     arena_reset(&req_arena);

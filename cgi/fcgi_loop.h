@@ -32,6 +32,10 @@ typedef struct fcgi_loop_opts {
     fcgi_tick_fn tick;
     int (*extra_fd)(void);        /* another fd to watch (near-cache invalidations), -1 for none */
     void (*extra_ready)(void);
+    /* Work the last dispatch left for after its response (NULL = none): when it returns
+     * non-zero the loop first writes the response out, then calls it again with run = 1, still
+     * before the request's arena is reset. */
+    int (*after)(int run);
 } fcgi_loop_opts;
 
 /* Runs until fcgi_loop_stop() is called (from a signal handler) and in-flight work is done. */

@@ -70,6 +70,7 @@ static int worker_main(int slot, int ready_fd)
         .max_conns = (int)config_int("fcgi.max_conns"),
         .shutdown_timeout_s = (int)config_int("fcgi.shutdown_timeout_s"),
         .dispatch = app_dispatch,
+        .after = app_after_response,
         .tick = worker_tick,
         .extra_fd = cache_near_fd,
         .extra_ready = cache_near_drain,

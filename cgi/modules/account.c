@@ -462,9 +462,10 @@ static int verify_link(request *req, response *res)
     return 0;
 }
 
+/* Lives in the request arena: it runs after the response (app_defer). */
 struct reissue {
-    request *req;
-    const account *u;
+    ctx c;      /* the account's tenant and user, this request's address and id */
+    account u;
     const char *purpose, *kind, *path, *action;
     long ttl_s;
 };
@@ -473,19 +474,43 @@ struct reissue {
 static int reissue_tx(void *arg)
 {
     struct reissue *x = arg;
-    ctx c = actor(x->req, x->u->tenant_id, x->u->id);
     char tok[64], uid[24];
-    if (token_issue(&c, x->u->id, x->purpose, x->ttl_s, tok, sizeof tok) < 0)
+    if (token_issue(&x->c, x->u.id, x->purpose, x->ttl_s, tok, sizeof tok) < 0)
         return -1;
-    long long mid = queue_mail(&c, x->u->lang, x->u->email, x->kind, x->u->name, link_for(x->req->a, x->path, tok));
+    long long mid = queue_mail(&x->c, x->u.lang, x->u.email, x->kind, x->u.name, link_for(x->c.a, x->path, tok));
     sodium_memzero(tok, sizeof tok);
     if (mid < 0)
         return -1;
-    snprintf(uid, sizeof uid, "%lld", x->u->id);
+    snprintf(uid, sizeof uid, "%lld", x->u.id);
     json_t *after = json_pack("{s:s}", "purpose", x->purpose);
-    int rc = audit_record(&c, x->action, "user", uid, NULL, after);
+    int rc = audit_record(&x->c, x->action, "user", uid, NULL, after);
     json_decref(after);
     return rc;
+}
+
+static void reissue_later(void *arg)
+{
+    struct reissue *x = arg;
+    if (db_tx(reissue_tx, x) < 0)
+        log_error("%s for user %lld failed after the answer: %s", x->action, x->u.id, db_error());
+}
+
+/* Known and unknown addresses get the same page at the same speed: the link is made after the
+ * response has left (app_defer), so its work does not show in the response time. */
+static int reissue(request *req, const account *u, const char *purpose, const char *kind, const char *path,
+                   const char *action, long ttl_s)
+{
+    struct reissue *x = arena_calloc(req->a, 1, sizeof(*x));
+    if (!x)
+        return -1;
+    x->c = actor(req, u->tenant_id, u->id);
+    x->u = *u;
+    x->purpose = purpose;
+    x->kind = kind;
+    x->path = path;
+    x->action = action;
+    x->ttl_s = ttl_s;
+    return app_defer(reissue_later, x);
 }
 
 static int verify_resend(request *req, response *res)
@@ -501,12 +526,9 @@ static int verify_resend(request *req, response *res)
     int found = account_by_email(req, email, &u);
     if (found < 0)
         return -1;
-    if (found && !u.verified && !strcmp(u.status, "active")) {
-        struct reissue x = {req, &u, "verify", "verify", "/verify", "account.verify_resend",
-                            config_int("account.verify_ttl_s")};
-        if (db_tx(reissue_tx, &x) < 0)
-            return -1;
-    }
+    if (found && !u.verified && !strcmp(u.status, "active") &&
+        reissue(req, &u, "verify", "verify", "/verify", "account.verify_resend", config_int("account.verify_ttl_s")) < 0)
+        return -1;
     sent_page(req, res, "account.resend_sent");
     return 0;
 }
@@ -532,12 +554,10 @@ static int forgot_submit(request *req, response *res)
     int found = account_by_email(req, email, &u);
     if (found < 0)
         return -1;
-    if (found && !strcmp(u.status, "active")) {
-        struct reissue x = {req, &u, "reset", "reset", "/password/reset", "account.reset_request",
-                            config_int("account.reset_ttl_s")};
-        if (db_tx(reissue_tx, &x) < 0)
-            return -1;
-    }
+    if (found && !strcmp(u.status, "active") &&
+        reissue(req, &u, "reset", "reset", "/password/reset", "account.reset_request",
+                config_int("account.reset_ttl_s")) < 0)
+        return -1;
     sent_page(req, res, "account.forgot_sent");
     return 0;
 }

@@ -1,11 +1,13 @@
 /* test_fcgi.c — unit tests of cgi/fcgi_loop.c: fcgi_parse_params (1-byte/4-byte lengths, truncation,
  * lengths past the end, field limit) and, over a unix socket, request state across kept-alive requests. */
 #include "unit.h"
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "fcgi_loop.h"
 
 /* A params stream under construction. */
@@ -236,9 +238,29 @@ END_TEST
 
 enum { T_BEGIN = 1, T_ABORT = 2, T_END = 3, T_PARAMS = 4, T_STDIN = 5, T_STDOUT = 6 };
 
+/* "/deferred" leaves work for after the response (the app_defer path); the work waits for the
+ * client's go-ahead on a pipe, which the client sends only once it has the whole answer. */
+static int gate[2] = {-1, -1};
+static int deferred_pending;
+
+static int after(int run)
+{
+    if (!run)
+        return deferred_pending;
+    struct pollfd pf = {.fd = gate[0], .events = POLLIN};
+    char b;
+    if (poll(&pf, 1, 5000) == 1 && read(gate[0], &b, 1) == 1)
+        deferred_pending = 0;
+    else
+        _exit(3); /* the answer never left before the work: the client's read times out too */
+    return 0;
+}
+
 static void dispatch(fcgi_req *r, buf *out)
 {
     const char *uri = kv_get(&r->params, "REQUEST_URI");
+    if (uri && !strcmp(uri, "/deferred"))
+        deferred_pending = 1;
     buf_printf(out, "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nuri=%s body_too_large=%d params_too_large=%d body=%.*s",
                uri ? uri : "-", r->body_too_large, r->params_too_large, (int)r->body_len, r->body);
 }
@@ -262,6 +284,7 @@ static void loop_start(void)
     ck_assert_msg(w > 0 && (size_t)w < sizeof sa.sun_path, "socket path too long: %s", sock_dir);
     int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(lfd, 0);
+    ck_assert_int_eq(pipe(gate), 0);
     ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
     ck_assert_int_eq(listen(lfd, 16), 0);
     loop_pid = fork();
@@ -269,7 +292,7 @@ static void loop_start(void)
     if (loop_pid == 0) {
         signal(SIGTERM, on_term);
         fcgi_loop_opts o = {.listen_fd = lfd, .max_body = 16, .max_params = 256, .max_conns = 8,
-                            .shutdown_timeout_s = 1, .dispatch = dispatch};
+                            .shutdown_timeout_s = 1, .dispatch = dispatch, .after = after};
         fcgi_loop_run(&o);
         _exit(0); /* the loop's process: no leak report of its own */
     }
@@ -293,6 +316,10 @@ static void loop_stop(void)
         loop_pid = 0;
     }
     unit_rm_rf(sock_dir);
+    for (int i = 0; i < 2; i++)
+        if (gate[i] >= 0)
+            close(gate[i]);
+    gate[0] = gate[1] = -1;
 }
 
 static void send_record(int type, int id, const void *content, size_t len)
@@ -382,6 +409,27 @@ START_TEST(test_loop_keepalive_requests)
 }
 END_TEST
 
+/* Work left for after the response runs only once the response has been written: the client
+ * reads the whole answer while that work is still waiting for it. */
+START_TEST(test_loop_after_response)
+{
+    loop_start();
+    send_begin(1);
+    send_params(1, "/deferred");
+    send_record(T_STDIN, 1, NULL, 0);
+    const char *r = read_response(1);
+    ck_assert_msg(strstr(r, "uri=/deferred") != NULL, "got: %s", r);
+    ck_assert_int_eq(write(gate[1], "g", 1), 1);
+    /* the loop carries on with the next request on the same connection */
+    send_begin(2);
+    send_params(2, "/after");
+    send_record(T_STDIN, 2, NULL, 0);
+    r = read_response(2);
+    ck_assert_msg(strstr(r, "uri=/after") != NULL, "got: %s", r);
+    loop_stop();
+}
+END_TEST
+
 /* Regression (fixed; cgi/fcgi_loop.c, on_record, case FCGI_ABORT_REQUEST): the abort clears params, body,
  * req_id and params_done but not body_too_large / params_too_large (run_request is the only
  * place that resets them). After nginx aborts a request whose body was over http.max_body_bytes
@@ -420,6 +468,7 @@ int main(void)
     tc = tcase_create("loop");
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_loop_keepalive_requests);
+    tcase_add_test(tc, test_loop_after_response);
     suite_add_tcase(s, tc);
     tc = unit_regressions_tcase();
     tcase_set_timeout(tc, 20);
