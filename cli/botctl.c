@@ -22,7 +22,8 @@ static void usage(void)
                     "  cache-invalidate TAG              drop every cache entry stored with TAG (e.g. tenant:2)\n"
                     "  config-check                      load the config and print every key's value\n"
                     "  keys generate|list|rotate         manage the credential vault's master keys (see docs/security.md)\n"
-                    "  audit verify                      check the audit log's hash chain; non-zero exit when broken\n");
+                    "  audit verify                      check the audit log's hash chain; non-zero exit when broken\n"
+                    "  candles import|synth ...          load candles from a CSV file, or make seeded synthetic ones\n");
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -210,6 +211,8 @@ int main(int argc, char **argv)
         rc = cmd_keys(argc - i, argv + i);
     else if (!strcmp(cmd, "audit"))
         rc = cmd_audit(argc - i, argv + i);
+    else if (!strcmp(cmd, "candles"))
+        rc = cmd_candles(argc - i, argv + i);
     else {
         usage();
         rc = 2;

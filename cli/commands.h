@@ -4,4 +4,5 @@
 #define BCF_CLI_COMMANDS_H
 int cmd_keys(int argc, char **argv);  /* keys.c: generate | list | rotate */
 int cmd_audit(int argc, char **argv); /* audit.c: verify */
+int cmd_candles(int argc, char **argv); /* candles.c: import | synth */
 #endif
