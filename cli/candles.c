@@ -5,6 +5,8 @@
 #include "candles.h"
 #include "commands.h"
 #include "db.h"
+#include "exchange.h"
+#include "sync.h"
 #include "synth.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CANDLES_MAX_REPORTED 20             /* bad lines printed before "... and N more" */
 #define CANDLES_BATCH 2000                  /* rows per INSERT statement */
@@ -20,7 +23,7 @@
 #define CANDLES_MAX_SYNTH 5000000
 
 typedef struct candles_opts {
-    const char *exchange, *symbol, *base, *quote, *timeframe, *format, *from, *file;
+    const char *exchange, *symbol, *base, *quote, *timeframe, *format, *from, *to, *file;
     long long count;
     uint64_t seed;
     double price;
@@ -45,6 +48,8 @@ static void candles_usage(void)
             "usage: botctl candles import --exchange EX --symbol SYM --timeframe TF --format binance|generic FILE\n"
             "       botctl candles synth --exchange EX --symbol SYM --timeframe TF --from DATE --count N --seed S\n"
             "                            [--price P]\n"
+            "       botctl candles sync --exchange EX --symbol SYM --timeframe TF --from DATE [--to DATE]\n"
+            "                            (closed candles from the exchange; --to defaults to now)\n"
             "  TF is 1m, 5m, 15m, 1h, 4h or 1d; EX is lower case (binance, demo); SYM upper case (BTCUSDT);\n"
             "  --base/--quote name the assets when SYM does not end in a known quote asset.\n");
 }
@@ -339,6 +344,35 @@ static int candles_synth(arena *a, const candles_opts *o, int64_t tf_ms)
     return rc;
 }
 
+/* Fetches a range of closed candles from the exchange's adapter and upserts them. */
+static int candles_sync(const candles_opts *o)
+{
+    int64_t from, to;
+    if (!o->from || candle_parse_time(o->from, strlen(o->from), &from) != 0 ||
+        (o->to && candle_parse_time(o->to, strlen(o->to), &to) != 0)) {
+        fprintf(stderr, "botctl candles: sync needs --from (and optionally --to) as a UTC date or time\n");
+        return 2;
+    }
+    if (!o->to)
+        to = (int64_t)time(NULL) * 1000;
+    exchange *ex = exchange_open(o->exchange, NULL);
+    if (!ex) {
+        fprintf(stderr, "botctl candles: no exchange adapter for '%s'\n", o->exchange);
+        return 2;
+    }
+    exchange_sync_result r;
+    int rc = exchange_sync_klines(ex, o->symbol, o->timeframe, from, to, &r);
+    if (rc == EXCHANGE_SYNC_ERR_DB)
+        fprintf(stderr, "botctl candles: nothing stored: %s\n", *db_error() ? db_error() : "the database refused");
+    else if (rc != 0)
+        fprintf(stderr, "botctl candles: nothing stored: %s: %s\n", exchange_err_name(rc),
+                exchange_last_error(ex)->message);
+    else
+        printf("synced %ld candles (%ld new) in %d requests\n", r.fetched, r.inserted, r.pages);
+    exchange_close(ex);
+    return rc == 0 ? 0 : 1;
+}
+
 static int candles_parse_opts(int argc, char **argv, candles_opts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -367,6 +401,8 @@ static int candles_parse_opts(int argc, char **argv, candles_opts *o)
             o->format = v;
         else if (!strcmp(k, "--from"))
             o->from = v;
+        else if (!strcmp(k, "--to"))
+            o->to = v;
         else if (!strcmp(k, "--count")) {
             errno = 0;
             o->count = strtoll(v, &end, 10);
@@ -393,7 +429,9 @@ int cmd_candles(int argc, char **argv)
     candles_opts o = {0};
     int import = argc >= 1 && !strcmp(argv[0], "import");
     int synth = argc >= 1 && !strcmp(argv[0], "synth");
-    if ((!import && !synth) || candles_parse_opts(argc, argv, &o) != 0 || (import && !o.file) || (synth && o.file)) {
+    int sync = argc >= 1 && !strcmp(argv[0], "sync");
+    if ((!import && !synth && !sync) || candles_parse_opts(argc, argv, &o) != 0 || (import && !o.file) ||
+        ((synth || sync) && o.file)) {
         candles_usage();
         return 2;
     }
@@ -404,6 +442,8 @@ int cmd_candles(int argc, char **argv)
                         "--timeframe (1m, 5m, 15m, 1h, 4h, 1d)\n");
         return 2;
     }
+    if (sync)
+        return candles_sync(&o);
     arena a;
     arena_init(&a, 16384);
     int rc = import ? candles_import(&a, &o, tf_ms) : candles_synth(&a, &o, tf_ms);

@@ -4,5 +4,6 @@
 #define BCF_CLI_COMMANDS_H
 int cmd_keys(int argc, char **argv);  /* keys.c: generate | list | rotate */
 int cmd_audit(int argc, char **argv); /* audit.c: verify */
-int cmd_candles(int argc, char **argv); /* candles.c: import | synth */
+int cmd_candles(int argc, char **argv); /* candles.c: import | synth | sync */
+int cmd_exchange(int argc, char **argv); /* exchange.c: ping | time | ticker | balances | order ... */
 #endif

@@ -79,6 +79,7 @@ const struct config_default config_defaults[] = {
     {"ratelimit.affiliate.create_invite", "10/h", "per user"},
     {"ratelimit.affiliate.revoke_invite", "5/h", "per user"},
     {"ratelimit.affiliate.calculate_commission", "100/min", "per user"},
+    {"ratelimit.credentials.validate", "10/min", "exchange keys checked against the exchange (added or revalidated), per user"},
     {"password.min_length", "10", "shortest password accepted"},
     {"password.opslimit", "2", "argon2id passes (t); raising it rehashes each password at its next login"},
     {"password.memlimit_kib", "19456", "argon2id memory in KiB (19 MiB); raising it rehashes at the next login"},
@@ -105,6 +106,22 @@ const struct config_default config_defaults[] = {
     {"queue.stream", "bcf:jobs", "Redis stream carrying job ids"},
     {"queue.group", "workers", "consumer group of the job stream"},
     {"queue.lag_warn", "1000", "queued jobs beyond which /health/detailed says degraded"},
+    {"http.client.timeout_ms", "10000", "outbound HTTP: whole-request timeout of one attempt; http.client.<service>.<key> overrides any http.client key for one service (binance, stripe, ...)"},
+    {"http.client.connect_timeout_ms", "3000", "outbound HTTP: connect timeout of one attempt"},
+    {"http.client.max_attempts", "3", "outbound HTTP: attempts per request, the first included (1 = no retry)"},
+    {"http.client.backoff_base_ms", "200", "outbound HTTP: ceiling of the first retry's full-jitter backoff; it doubles per retry"},
+    {"http.client.backoff_max_ms", "5000", "outbound HTTP: largest backoff ceiling"},
+    {"http.client.retry_after_max_ms", "10000", "outbound HTTP: longest Retry-After honoured by waiting; a longer one ends the retries"},
+    {"http.client.max_response_bytes", "16777216", "outbound HTTP: largest answer body read"},
+    {"http.client.breaker_failures", "5", "outbound HTTP: consecutive failures (connect, timeout, 5xx) that open a service's circuit breaker"},
+    {"http.client.breaker_cooldown_ms", "30000", "outbound HTTP: how long an open breaker refuses before one probe is let through"},
+    {"exchange.binance.base_url", "https://api.binance.com", "Binance spot REST endpoint (tests point it at a local server)"},
+    {"exchange.binance.recv_window_ms", "5000", "recvWindow sent with signed requests (at most 60000)"},
+    {"exchange.binance.weight_limit_1m", "6000", "request weight Binance allows per minute and address"},
+    {"exchange.binance.weight_reserve_pct", "10", "share of the weight limit left unused, for other processes on the same address"},
+    {"exchange.binance.max_wait_ms", "5000", "longest a call waits for the weight budget or a ban to pass; longer waits fail as rate_limited"},
+    {"exchange.binance.time_resync_s", "600", "age after which the server-time offset is measured again"},
+    {"exchange.binance.klines_limit", "1000", "candles asked for per klines request (Binance allows 1000)"},
     {NULL, NULL, NULL},
 };
 
@@ -152,6 +169,14 @@ static int known_key(const char *key)
     /* cache.ttl.* accepts any module/key so operators can add policies without a rebuild */
     if (find_default(key) != NULL || strncmp(key, "cache.ttl.", 10) == 0)
         return 1;
+    /* per-service overrides of the outbound HTTP client: http.client.<service>.<key> */
+    if (strncmp(key, "http.client.", 12) == 0) {
+        const char *last = strrchr(key, '.');
+        char base[96];
+        snprintf(base, sizeof base, "http.client%s", last);
+        if (last > key + 11 && find_default(base) != NULL)
+            return 1;
+    }
     /* rate limits of new module actions and per-role address allowlists, likewise */
     if (strncmp(key, "ratelimit.", 10) == 0 || strncmp(key, "security.ip_allow.", 18) == 0)
         return 1;

@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "http.h"
 #include "log.h"
 #include "utf8.h"
 #include <curl/curl.h>
@@ -223,14 +224,11 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
  * failure concerns the server rather than this message (the rest of the batch then waits). */
 static int send_smtp(const char *url, const char *to, const buf *msg, char *err, size_t errlen, int *server_down)
 {
-    static int curl_ready;
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            snprintf(err, errlen, "curl_global_init failed");
-            *server_down = 1;
-            return -1;
-        }
-        curl_ready = 1;
+    /* one libcurl setup per process, shared with the HTTP client (and safe across threads) */
+    if (http_global_init() != 0) {
+        snprintf(err, errlen, "curl_global_init failed");
+        *server_down = 1;
+        return -1;
     }
     CURL *h = curl_easy_init();
     if (!h) {

@@ -186,6 +186,8 @@ static const char *named_help(const char *name)
         {"rate_limit_requests_total", "Rate-limit checks, by limit name and result (allowed or limited)."},
         {"security_events_total", "Security events stored, by kind."},
         {"security_alerts_total", "Anomaly alerts raised, by rule."},
+        {"http_client_requests_total", "Outbound HTTP attempts, by service and status (or transport error)."},
+        {"http_client_breaker_transitions_total", "Circuit breaker state changes of outbound services, by the state entered."},
     };
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
         if (!strcmp(helps[i].name, name))

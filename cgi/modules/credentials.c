@@ -1,10 +1,12 @@
-/* credentials.c — exchange API keys: stored only as vault envelopes, listed by their stored mask
- * (never decrypted for display), added and removed behind a recent 2FA check (step-up). */
+/* credentials.c — exchange API keys: checked against the exchange, then stored only as vault envelopes,
+ * listed by their stored mask (never decrypted for display), added and removed behind a recent 2FA check (step-up). */
 #include "app.h"
 #include "audit.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "exchange.h"
+#include "log.h"
 #include "modules.h"
 #include "render.h"
 #include "tenant.h"
@@ -32,7 +34,9 @@ static int credentials_page(request *req, response *res, json_t *form, json_t *e
     PGresult *r = tq_query(&req->cx, "credentials_list",
                            "SELECT id, exchange, label, key_mask, permissions, passphrase IS NOT NULL, "
                            "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "
-                           "coalesce(to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') "
+                           "coalesce(to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), "
+                           "coalesce(to_char(validated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), "
+                           "coalesce(can_trade, false), coalesce(validation_error, '') "
                            "FROM credentials WHERE tenant_id = $1 AND user_id = $2::bigint ORDER BY id",
                            1, p);
     if (!r) {
@@ -41,13 +45,20 @@ static int credentials_page(request *req, response *res, json_t *form, json_t *e
         return -1;
     }
     json_t *list = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id",
-                                              (json_int_t)atoll(PQgetvalue(r, i, 0)), "exchange", PQgetvalue(r, i, 1),
-                                              "label", PQgetvalue(r, i, 2), "key_mask", PQgetvalue(r, i, 3),
-                                              "permissions", PQgetvalue(r, i, 4), "has_passphrase",
-                                              !strcmp(PQgetvalue(r, i, 5), "t"), "created", PQgetvalue(r, i, 6),
-                                              "last_used", PQgetvalue(r, i, 7)));
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *c = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
+                              "exchange", PQgetvalue(r, i, 1), "label", PQgetvalue(r, i, 2), "key_mask",
+                              PQgetvalue(r, i, 3), "permissions", PQgetvalue(r, i, 4), "has_passphrase",
+                              !strcmp(PQgetvalue(r, i, 5), "t"), "created", PQgetvalue(r, i, 6), "last_used",
+                              PQgetvalue(r, i, 7));
+        /* validated_at "" = never checked (no adapter, or the last check refused the key) */
+        json_object_set_new(c, "validated", json_boolean(PQgetvalue(r, i, 8)[0] != '\0'));
+        json_object_set_new(c, "validated_at", json_string(PQgetvalue(r, i, 8)));
+        json_object_set_new(c, "can_trade", json_boolean(!strcmp(PQgetvalue(r, i, 9), "t")));
+        json_object_set_new(c, "validation_error", json_string(PQgetvalue(r, i, 10)));
+        json_object_set_new(c, "checkable", json_boolean(exchange_find(PQgetvalue(r, i, 1)) != NULL));
+        json_array_append_new(list, c);
+    }
     json_t *exchanges = json_array();
     for (size_t i = 0; i < CREDENTIALS_NEXCHANGES; i++)
         json_array_append_new(exchanges, json_string(credentials_exchanges[i]));
@@ -152,7 +163,8 @@ static char *credentials_secret(request *req, const char *name)
 
 typedef struct credentials_new {
     const ctx *c;
-    const char *params[8]; /* $2.. : user, exchange, label, key, secret, passphrase, mask, permissions */
+    /* $2.. : user, exchange, label, key, secret, passphrase, mask, permissions, validated, can_trade */
+    const char *params[10];
     char id[24];
 } credentials_new;
 
@@ -161,19 +173,72 @@ static int credentials_insert_tx(void *arg)
     credentials_new *n = arg;
     PGresult *r = tq_query(n->c, "credentials_insert",
                            "INSERT INTO credentials (tenant_id, user_id, exchange, label, api_key, api_secret, "
-                           "passphrase, key_mask, permissions) "
-                           "SELECT u.tenant_id, u.id, $3, $4, $5, $6, $7, $8, $9 FROM users u "
+                           "passphrase, key_mask, permissions, validated_at, can_trade) "
+                           "SELECT u.tenant_id, u.id, $3, $4, $5, $6, $7, $8, $9, "
+                           "CASE WHEN $10::boolean THEN now() END, $11::boolean FROM users u "
                            "WHERE u.id = $2::bigint AND u.tenant_id = $1 RETURNING id",
-                           8, n->params);
+                           10, n->params);
     if (!r || PQntuples(r) != 1)
         return -1;
     snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
     /* the summary names the key by its mask: the audit log never holds a secret */
-    json_t *after = json_pack("{s:s, s:s, s:s, s:s}", "exchange", n->params[1], "label", n->params[2], "key_mask",
-                              n->params[6], "permissions", n->params[7]);
+    json_t *after = json_pack("{s:s, s:s, s:s, s:s, s:b}", "exchange", n->params[1], "label", n->params[2],
+                              "key_mask", n->params[6], "permissions", n->params[7], "validated",
+                              !strcmp(n->params[8], "true"));
     int rc = after ? audit_record(n->c, "credentials.create", "credential", n->id, NULL, after) : -1;
     json_decref(after);
     return rc;
+}
+
+/* What the exchange said about a key. */
+typedef struct credentials_check {
+    int checkable;               /* the exchange has an adapter */
+    int result;                  /* EXCHANGE_OK or a negative exchange_err */
+    int can_trade;
+    char message[EXCHANGE_MSG];  /* the adapter's words (never the key) */
+} credentials_check;
+
+/* Asks the exchange whether it accepts the key (and, with need_trade, lets it trade). Blocks this
+ * worker for at most the http.client.binance timeouts; exchanges without an adapter are not asked. */
+static void credentials_validate(const char *exchange_name, const char *key, const char *secret, const char *pass,
+                                 int need_trade, credentials_check *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!exchange_find(exchange_name))
+        return;
+    out->checkable = 1;
+    exchange_credentials ec = {key, secret, pass && *pass ? pass : NULL};
+    exchange *ex = exchange_open(exchange_name, &ec);
+    if (!ex) {
+        out->result = EXCHANGE_ERR_UNAVAILABLE;
+        snprintf(out->message, sizeof out->message, "out of memory");
+        return;
+    }
+    exchange_account acct;
+    out->result = exchange_validate_credentials(ex, need_trade, &acct);
+    out->can_trade = out->result == EXCHANGE_OK && acct.can_trade;
+    snprintf(out->message, sizeof out->message, "%s", out->result ? exchange_last_error(ex)->message : "");
+    exchange_close(ex);
+    log_info("credentials: %s key check: %s", exchange_name, exchange_err_name(out->result));
+}
+
+/* The answer to a key the exchange refused (422) or could not be asked about (503); its lang key
+ * and the error code. */
+static int credentials_check_status(const credentials_check *k, const char **code, const char **lang_key)
+{
+    if (k->result == EXCHANGE_ERR_AUTH) {
+        *code = "credential_rejected";
+        *lang_key = "credentials.rejected";
+        return 422;
+    }
+    if (k->result == EXCHANGE_ERR_PERMISSION) {
+        *code = "credential_cannot_trade";
+        *lang_key = "credentials.cannot_trade";
+        return 422;
+    }
+    *code = "exchange_unavailable";
+    *lang_key = "credentials.exchange_unavailable";
+    return 503;
 }
 
 static void credentials_error(request *req, json_t *errors, const char *field)
@@ -185,7 +250,7 @@ static void credentials_error(request *req, json_t *errors, const char *field)
 
 static int credentials_create(request *req, response *res)
 {
-    const char *exchange = req_field(req, "exchange");
+    const char *exname = req_field(req, "exchange");
     const char *label = credentials_trim(req->a, req_field(req, "label"));
     const char *perms = req_field(req, "permissions");
     char *key = credentials_secret(req, "api_key");
@@ -197,8 +262,8 @@ static int credentials_create(request *req, response *res)
 
     json_t *errors = json_object();
     int known = 0;
-    for (size_t i = 0; exchange && i < CREDENTIALS_NEXCHANGES; i++)
-        known |= !strcmp(exchange, credentials_exchanges[i]);
+    for (size_t i = 0; exname && i < CREDENTIALS_NEXCHANGES; i++)
+        known |= !strcmp(exname, credentials_exchanges[i]);
     if (!known)
         credentials_error(req, errors, "exchange");
     if (!label || !credentials_label_ok(label))
@@ -230,13 +295,35 @@ static int credentials_create(request *req, response *res)
             return 0;
         }
         /* the form comes back with what was typed, except the secrets */
-        json_t *form = json_pack("{s:s, s:s, s:s}", "exchange", exchange && known ? exchange : "", "label",
+        json_t *form = json_pack("{s:s, s:s, s:s}", "exchange", exname && known ? exname : "", "label",
                                  label && strlen(label) <= 240 && utf8_valid(label, strlen(label)) ? label : "",
                                  "permissions", strcmp(perms, "read") ? "trade" : "read");
         res->status = 422;
         return credentials_page(req, res, form, errors);
     }
     json_decref(errors);
+
+    /* the exchange checks the key before anything is stored: a refused or unchecked key leaves no row */
+    credentials_check chk;
+    credentials_validate(exname, key, secret, pass, !strcmp(perms, "trade"), &chk);
+    if (chk.checkable && chk.result != EXCHANGE_OK) {
+        const char *code, *lang_key;
+        int status = credentials_check_status(&chk, &code, &lang_key);
+        const char *text = render_lang_string(req->lang, lang_key);
+        /* the exchange's own words follow ours when it refused the key */
+        char *msg = status == 422 && chk.result == EXCHANGE_ERR_AUTH && chk.message[0]
+                        ? arena_printf(req->a, "%s (%s)", text, chk.message)
+                        : arena_strdup(req->a, text);
+        if (req->api) {
+            res_error(req, res, status, code, msg);
+            return 0;
+        }
+        json_t *form = json_pack("{s:s, s:s, s:s}", "exchange", exname, "label", label, "permissions",
+                                 strcmp(perms, "read") ? "trade" : "read");
+        json_t *ferr = json_pack("{s:s}", status == 422 ? "api_key" : "exchange", msg);
+        res->status = status;
+        return credentials_page(req, res, form, ferr);
+    }
 
     long long tenant = req->cx.tenant_id;
     char *mask = vault_mask(req->a, key);
@@ -254,7 +341,11 @@ static int credentials_create(request *req, response *res)
     }
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", req->session->user_id);
-    credentials_new n = {&req->cx, {uid, exchange, label, skey, ssecret, spass, mask, perms}, ""};
+    int validated = chk.checkable && chk.result == EXCHANGE_OK;
+    credentials_new n = {&req->cx,
+                         {uid, exname, label, skey, ssecret, spass, mask, perms, validated ? "true" : "false",
+                          validated ? (chk.can_trade ? "true" : "false") : NULL},
+                         ""};
     if (db_tx(credentials_insert_tx, &n) != 0)
         return -1;
     if (req->api) {
@@ -315,12 +406,85 @@ static int credentials_delete(request *req, response *res)
     return 0;
 }
 
+/* Checks a stored key again: the vault opens it, the exchange answers, and the row records the
+ * outcome (validated_at and can_trade, or the refusal in validation_error). An exchange that cannot
+ * be reached changes nothing (503). */
+static int credentials_revalidate(request *req, response *res)
+{
+    const char *id = req_id_param(req, "id");
+    char uid[24];
+    snprintf(uid, sizeof uid, "%lld", req->session->user_id);
+    const char *p[] = {uid, id};
+    PGresult *r = id ? tq_query(&req->cx, "credentials_for_check",
+                                "SELECT exchange, api_key, api_secret, passphrase, permissions FROM credentials "
+                                "WHERE tenant_id = $1 AND user_id = $2::bigint AND id = $3::bigint",
+                                2, p)
+                     : NULL;
+    if (id && !r)
+        return -1;
+    if (!r || PQntuples(r) != 1) {
+        res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
+        return 0;
+    }
+    const char *exname = PQgetvalue(r, 0, 0);
+    if (!exchange_find(exname)) {
+        res_error(req, res, 422, "not_checkable", render_lang_string(req->lang, "credentials.not_checkable"));
+        return 0;
+    }
+    long long tenant = req->cx.tenant_id, owner = req->session->user_id;
+    char *key = NULL, *secret = NULL, *pass = NULL;
+    size_t n;
+    if (vault_open(req->a, vault_context(req->a, "credentials.api_key", owner), tenant, PQgetvalue(r, 0, 1), &key, &n) ||
+        vault_open(req->a, vault_context(req->a, "credentials.api_secret", owner), tenant, PQgetvalue(r, 0, 2), &secret,
+                   &n) ||
+        (!PQgetisnull(r, 0, 3) && vault_open(req->a, vault_context(req->a, "credentials.passphrase", owner), tenant,
+                                              PQgetvalue(r, 0, 3), &pass, &n))) {
+        res_error(req, res, 503, "vault_unavailable", render_lang_string(req->lang, "credentials.vault_unavailable"));
+        return 0;
+    }
+    credentials_check chk;
+    credentials_validate(exname, key, secret, pass, !strcmp(PQgetvalue(r, 0, 4), "trade"), &chk);
+    const char *code, *lang_key;
+    if (chk.result != EXCHANGE_OK && credentials_check_status(&chk, &code, &lang_key) == 503) {
+        res_error(req, res, 503, code, render_lang_string(req->lang, lang_key));
+        return 0;
+    }
+    int ok = chk.result == EXCHANGE_OK;
+    char why[320] = "";
+    if (!ok) {
+        credentials_check_status(&chk, &code, &lang_key);
+        snprintf(why, sizeof why, "%.290s", chk.result == EXCHANGE_ERR_AUTH && chk.message[0] ? chk.message
+                                                : render_lang_string(req->lang, lang_key));
+    }
+    const char *u[] = {uid, id, ok ? "true" : "false", ok ? (chk.can_trade ? "true" : "false") : NULL, ok ? NULL : why};
+    json_t *after = json_pack("{s:b, s:b, s:s}", "validated", ok, "can_trade", ok && chk.can_trade, "error", why);
+    PGresult *w = audit_tq(&req->cx, "credentials_checked",
+                           "UPDATE credentials SET validated_at = CASE WHEN $4::boolean THEN now() END, "
+                           "can_trade = $5::boolean, validation_error = $6 "
+                           "WHERE tenant_id = $1 AND user_id = $2::bigint AND id = $3::bigint RETURNING id",
+                           5, u, "credentials.revalidate", "credential", id, after);
+    json_decref(after);
+    if (!w)
+        return -1;
+    if (PQntuples(w) != 1) {
+        res_error(req, res, 404, "not_found", render_lang_string(req->lang, "error.not_found"));
+        return 0;
+    }
+    if (req->api)
+        return credentials_list(req, res);
+    res_redirect(res, "/credentials");
+    return 0;
+}
+
 #define CREDENTIALS_WRITE (R_AUTH | R_CSRF | R_PAGE | R_STEPUP | R_SESSION_ONLY)
 
 static const route routes[] = {
     {"GET", "/credentials", credentials_list, R_AUTH | R_PAGE, "credentials.manage", NULL},
-    {"POST", "/credentials", credentials_create, CREDENTIALS_WRITE, "credentials.manage", NULL},
+    {"POST", "/credentials", credentials_create, CREDENTIALS_WRITE, "credentials.manage", "credentials.validate"},
     {"POST", "/credentials/{id}/delete", credentials_delete, CREDENTIALS_WRITE, "credentials.manage", NULL},
+    /* no step-up: a check reveals and changes no secret, it only asks the exchange again */
+    {"POST", "/credentials/{id}/revalidate", credentials_revalidate, R_AUTH | R_CSRF | R_PAGE | R_SESSION_ONLY,
+     "credentials.manage", "credentials.validate"},
 };
 
 const module credentials_module = {"credentials", NULL, NULL, ROUTES(routes)};

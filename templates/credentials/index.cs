@@ -10,7 +10,7 @@
   <?cs /if ?>
   <?cs if:subcount(data.credentials) ?>
   <table class="table">
-    <thead><tr><th><?cs var:Lang.credentials.exchange ?></th><th><?cs var:Lang.credentials.label ?></th><th><?cs var:Lang.credentials.api_key ?></th><th><?cs var:Lang.credentials.permissions ?></th><th><?cs var:Lang.credentials.created ?></th><th><?cs var:Lang.credentials.last_used ?></th><th></th></tr></thead>
+    <thead><tr><th><?cs var:Lang.credentials.exchange ?></th><th><?cs var:Lang.credentials.label ?></th><th><?cs var:Lang.credentials.api_key ?></th><th><?cs var:Lang.credentials.permissions ?></th><th><?cs var:Lang.credentials.validation ?></th><th><?cs var:Lang.credentials.created ?></th><th><?cs var:Lang.credentials.last_used ?></th><th></th></tr></thead>
     <tbody>
     <?cs each:c = data.credentials ?>
       <tr>
@@ -18,6 +18,8 @@
         <td><?cs var:c.label ?></td>
         <td><code><?cs var:c.key_mask ?></code></td>
         <td><?cs if:c.permissions == "read" ?><?cs var:Lang.credentials.perm_read ?><?cs else ?><?cs var:Lang.credentials.perm_trade ?><?cs /if ?></td>
+        <td><?cs if:c.validated ?><?cs var:Lang.credentials.validated_on ?> <?cs var:c.validated_at ?> UTC (<?cs if:c.can_trade ?><?cs var:Lang.credentials.can_trade ?><?cs else ?><?cs var:Lang.credentials.read_only_key ?><?cs /if ?>)<?cs else ?><?cs var:Lang.credentials.not_validated ?><?cs if:c.validation_error ?>: <?cs var:c.validation_error ?><?cs /if ?><?cs /if ?>
+          <?cs if:c.checkable ?><form method="post" action="/credentials/<?cs var:c.id ?>/revalidate"><input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>"><button type="submit"><?cs var:Lang.credentials.revalidate ?></button></form><?cs /if ?></td>
         <td><?cs var:c.created ?> UTC</td>
         <td><?cs if:c.last_used ?><?cs var:c.last_used ?> UTC<?cs else ?><?cs var:Lang.credentials.never ?><?cs /if ?></td>
         <td><form method="post" action="/credentials/<?cs var:c.id ?>/delete"><input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>"><button type="submit" class="danger"><?cs var:Lang.credentials.delete ?></button></form></td>
@@ -54,6 +56,7 @@
       </select></label>
     <?cs if:data.errors.permissions ?><p class="alert"><?cs var:data.errors.permissions ?></p><?cs /if ?>
     <p class="muted"><?cs var:Lang.credentials.stored_sealed ?></p>
+    <p class="muted"><?cs var:Lang.credentials.checked_note ?></p>
     <button type="submit" class="primary"><?cs var:Lang.credentials.save ?></button>
   </form>
 </section>

@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startStack } from './harness.mjs';
 import { apiPost, enrolTotp, findCookie, login, makeTrader, psql, SESSION_COOKIE, sessionCsrf, sleep, stepUp } from './lib.mjs';
+import { startFakeBinance } from './fake_binance.mjs';
 
 // Recognisable values: any of them found in the database, a page or a log is a leak.
 const KEY = 'VAULTKEY-7b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e';
@@ -18,6 +19,7 @@ const SECRET3 = 'VAULTSECRET3-fedcba9876543210fedcba9876543210';
 const PLAINTEXTS = [KEY, SECRET, KEY2, SECRET2, PASSPHRASE, KEY3, SECRET3];
 const MASK = 'VAUL…4d5e'; // first 4 and last 4 of a 41-character key, 8/41 < 25%
 
+let fake; // Binance keys are checked with the exchange before they are stored
 let stack; // the main stack
 let short; // session.stepup_s = 1: a step-up that has run out
 const A = {}; // the demo trader (2FA enrolled, stepped up)
@@ -42,9 +44,12 @@ function postForm(s, who, p, fields) {
 const count = async (s, where = 'true') => Number(await psql(s, `SELECT count(*) FROM credentials WHERE ${where}`));
 
 before(async () => {
+  fake = await startFakeBinance({ keys: { [KEY]: { secret: SECRET } } });
+  // the refusals below are many more than ratelimit.credentials.validate allows a real user
+  const config = { 'exchange.binance.base_url': fake.url, 'ratelimit.credentials.validate': '1000/min' };
   [stack, short] = await Promise.all([
-    startStack(),
-    startStack({ config: { 'session.stepup_s': '1' } }),
+    startStack({ config }),
+    startStack({ config: { ...config, 'session.stepup_s': '1' } }),
   ]);
   Object.assign(A, await enrolled(stack, 'demo@botcriptofy.dev', 'demo-trader-2026'));
   A.id = Number(await psql(stack, "SELECT id FROM users WHERE email = 'demo@botcriptofy.dev'"));
@@ -54,6 +59,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all([stack?.stop(), short?.stop()]);
+  await fake?.close();
 });
 
 test('bad input is refused with 422 and stores nothing', async () => {
