@@ -172,19 +172,21 @@ long long queue_enqueue(const ctx *c, const char *type, const char *params_json,
     long long id = 0;
     int fresh = 0;
     /* a dedupe conflict with a row committed after this statement's snapshot reads nothing back:
-     * the second try sees it */
+     * the second try sees it. The lookup is written to use the dedupe index (coalesce(tenant_id,
+     * 0), dedupe_key), and is skipped altogether without a key. */
     for (int attempt = 0; attempt < 2 && !id; attempt++) {
         PGresult *r;
         if (c->tenant_id > 0)
             r = tq_query(c, "queue_enqueue",
-                         ENQUEUE_INSERT("$1") "SELECT id, false FROM jobs WHERE tenant_id = $1 AND dedupe_key = $6 "
+                         ENQUEUE_INSERT("$1") "SELECT id, false FROM jobs WHERE $6::text IS NOT NULL AND "
+                                              "tenant_id = $1 AND coalesce(tenant_id, 0) = $1 AND dedupe_key = $6 "
                                               "AND NOT EXISTS (SELECT 1 FROM ins)",
                          7, p + 1);
         else
             r = db_query(NULL, "queue_enqueue_system",
-                         ENQUEUE_INSERT("nullif($1::bigint, 0)") "SELECT id, false FROM jobs WHERE tenant_id IS NULL "
-                                                                 "AND $1::bigint = 0 AND dedupe_key = $6 "
-                                                                 "AND NOT EXISTS (SELECT 1 FROM ins)",
+                         ENQUEUE_INSERT("nullif($1::bigint, 0)") "SELECT id, false FROM jobs WHERE $6::text IS NOT "
+                                                                 "NULL AND coalesce(tenant_id, 0) = $1::bigint "
+                                                                 "AND dedupe_key = $6 AND NOT EXISTS (SELECT 1 FROM ins)",
                          8, p);
         if (!r)
             return QUEUE_ERR;

@@ -25,9 +25,13 @@ ALTER TABLE jobs ADD CONSTRAINT jobs_type_check CHECK (type ~ '^[a-z][a-z0-9_]{0
 -- one job per (tenant, key), for ever: a bot tick "bot:<id>:<candle_close_ms>" runs once even
 -- when the scheduler fires twice; system jobs (no tenant) share tenant 0
 CREATE UNIQUE INDEX jobs_dedupe_key ON jobs ((coalesce(tenant_id, 0)), dedupe_key) WHERE dedupe_key IS NOT NULL;
--- the sweeper: queued jobs that are due, and running jobs whose lease ran out
+-- the sweeper: queued jobs that are due, and running jobs whose lease ran out (only running jobs
+-- hold a lease). No index may have a predicate that the claim's or the outcomes' conditions imply
+-- (status IN ('queued', 'running'), status = 'running'): with stale statistics the planner would
+-- scan it whole instead of fetching a few ids by primary key — 0001's status index did exactly that.
+DROP INDEX jobs_status_idx;
 CREATE INDEX jobs_due_idx ON jobs (run_after, id) WHERE status = 'queued';
-CREATE INDEX jobs_lease_idx ON jobs (lease_until) WHERE status = 'running';
+CREATE INDEX jobs_lease_idx ON jobs (lease_until) WHERE lease_until IS NOT NULL;
 -- the jobs pages (newest first per tenant) and the per-day quota count
 CREATE INDEX jobs_tenant_idx ON jobs (tenant_id, id DESC);
 CREATE INDEX jobs_tenant_type_day_idx ON jobs (tenant_id, type, created_at);

@@ -118,13 +118,13 @@ int main(int argc, char **argv)
         mail_tick(&last_mail);
         worker_heartbeat(0);
         sweeper_tick();
-        /* the read timeout must stay under redis.timeout_ms, and under mail.poll_ms and
-         * queue.sweep_ms so neither waits on an idle stream: block briefly and loop */
-        long block = config_int("redis.timeout_ms") / 2;
-        if (block > config_int("mail.poll_ms"))
-            block = config_int("mail.poll_ms");
+        /* the read blocks at most until the next e-mail poll or sweep is due (Redis wakes it the
+         * moment an entry arrives); its socket timeout is sized for the block (consumer_poll) */
+        long block = config_int("mail.poll_ms");
         if (block > config_int("queue.sweep_ms"))
             block = config_int("queue.sweep_ms");
+        if (block > 1000)
+            block = 1000;
         if (consumer_poll(block) < 0 && !worker_stopping)
             sleep(1);
     }

@@ -345,8 +345,13 @@ int consumer_poll(long block_ms)
 {
     if (!consumer_ready())
         return -1;
-    redisReply *r = kv_cmd(NULL, "XREADGROUP GROUP %s %s COUNT %ld BLOCK %ld STREAMS %s >", group(), worker_id,
-                           config_int("queue.batch"), block_ms > 0 ? block_ms : 1, stream());
+    char count[24], block[24];
+    snprintf(count, sizeof count, "%ld", config_int("queue.batch"));
+    snprintf(block, sizeof block, "%ld", block_ms > 0 ? block_ms : 1);
+    const char *argv[] = {"XREADGROUP", "GROUP", group(), worker_id, "COUNT", count, "BLOCK", block, "STREAMS",
+                          stream(), ">"};
+    /* the socket may wait the block plus Redis's timer resolution plus the usual timeout */
+    redisReply *r = kv_cmdv_timeout(NULL, block_ms + 250 + config_int("redis.timeout_ms"), 11, argv, NULL);
     if (redis_failed(r))
         return -1;
     int ran = 0;

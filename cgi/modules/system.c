@@ -60,15 +60,14 @@ static int health_detailed(request *req, response *res)
     if (pg >= 0) {
         double q0 = now_s();
         /* cross-tenant: platform health counts jobs of all tenants */
-        /* queued/running come from the partial index; dead and failed are counted over a day */
+        /* each count reads one partial index (sql/0010): queued, running (lease held), dead/failed */
         PGresult *r = db_query(req->a, "health_queue",
-                               "SELECT count(*) FILTER (WHERE status = 'queued'), "
-                               "coalesce(extract(epoch from now() - min(created_at) FILTER (WHERE status = 'queued')), 0), "
-                               "count(*) FILTER (WHERE status = 'queued' AND run_after <= now()), "
-                               "count(*) FILTER (WHERE status = 'running'), "
+                               "SELECT q.n, q.oldest, (SELECT count(*) FROM jobs WHERE status = 'queued' AND run_after <= now()), "
+                               "(SELECT count(*) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL), "
                                "(SELECT count(*) FROM jobs WHERE status = 'dead' AND finished_at > now() - interval '1 day'), "
                                "(SELECT count(*) FROM jobs WHERE status = 'failed' AND finished_at > now() - interval '1 day') "
-                               "FROM jobs WHERE status IN ('queued', 'running')",
+                               "FROM (SELECT count(*) AS n, coalesce(extract(epoch from now() - min(created_at)), 0) AS oldest "
+                               "FROM jobs WHERE status = 'queued') q",
                                0, NULL);
         if (r) {
             long long queued = atoll(PQgetvalue(r, 0, 0));
@@ -127,8 +126,10 @@ static void metrics_jobs(request *req, buf *out)
 {
     /* cross-tenant: platform-wide queue state */
     PGresult *r = db_query(req->a, "metrics_jobs",
-                           "SELECT s.status, (SELECT count(*) FROM jobs j WHERE j.status = s.status) "
-                           "FROM (VALUES ('queued'), ('running'), ('dead'), ('failed')) AS s(status) ORDER BY 1",
+                           "SELECT 'dead', count(*) FROM jobs WHERE status = 'dead' UNION ALL "
+                           "SELECT 'failed', count(*) FROM jobs WHERE status = 'failed' UNION ALL "
+                           "SELECT 'queued', count(*) FROM jobs WHERE status = 'queued' UNION ALL "
+                           "SELECT 'running', count(*) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL",
                            0, NULL);
     if (r) {
         buf_puts(out, "# HELP jobs Jobs in the queue by status (dead and failed: all kept).\n# TYPE jobs gauge\n");
