@@ -18,7 +18,8 @@ static void usage(void)
     fprintf(stderr, "usage: botctl [-c config] COMMAND\n"
                     "  migrate [--dir DIR] [--dry-run]   apply pending sql/NNNN_*.sql migrations\n"
                     "  demo-load                         create the demo company, trader and login (idempotent)\n"
-                    "  job-enqueue TYPE [JSON]           queue a job for the worker; prints its id\n"
+                    "  job-enqueue TYPE [JSON] [opts]    queue a job for the worker; prints its id (--count N: many)\n"
+                    "  jobs list|cancel|retry ...        the job queue: list, cancel or retry jobs (see docs/worker.md)\n"
                     "  cache-invalidate TAG              drop every cache entry stored with TAG (e.g. tenant:2)\n"
                     "  config-check                      load the config and print every key's value\n"
                     "  keys generate|list|rotate         manage the credential vault's master keys (see docs/security.md)\n"
@@ -127,27 +128,6 @@ static int cmd_demo_load(void)
     return 0;
 }
 
-static int cmd_job_enqueue(int argc, char **argv)
-{
-    if (argc < 1) {
-        usage();
-        return 2;
-    }
-    const char *params = argc > 1 ? argv[1] : "{}";
-    char id[32] = "";
-    const char *p[] = {argv[0], params};
-    if (q("INSERT INTO jobs (type, params, enqueued_at) VALUES ($1, $2::jsonb, now()) RETURNING id", 2, p, id, sizeof id) < 0)
-        return 1;
-    /* PostgreSQL is the truth; the stream only carries the id (a sweeper re-sends lost ones) */
-    redisReply *r = kv_cmd(NULL, "XADD %s MAXLEN ~ 100000 * id %s", config_get("queue.stream"), id);
-    if (!r)
-        fprintf(stderr, "botctl: redis unavailable; job %s stays queued in PostgreSQL\n", id);
-    else
-        freeReplyObject(r);
-    printf("%s\n", id);
-    return 0;
-}
-
 static int cmd_cache_invalidate(int argc, char **argv)
 {
     if (argc != 1) {
@@ -217,6 +197,8 @@ int main(int argc, char **argv)
         rc = cmd_candles(argc - i, argv + i);
     else if (!strcmp(cmd, "exchange"))
         rc = cmd_exchange(argc - i, argv + i);
+    else if (!strcmp(cmd, "jobs"))
+        rc = cmd_jobs(argc - i, argv + i);
     else {
         usage();
         rc = 2;

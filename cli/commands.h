@@ -6,4 +6,6 @@ int cmd_keys(int argc, char **argv);  /* keys.c: generate | list | rotate */
 int cmd_audit(int argc, char **argv); /* audit.c: verify */
 int cmd_candles(int argc, char **argv); /* candles.c: import | synth | sync */
 int cmd_exchange(int argc, char **argv); /* exchange.c: ping | time | ticker | balances | order ... */
+int cmd_job_enqueue(int argc, char **argv); /* jobs.c: job-enqueue TYPE [JSON] [options] */
+int cmd_jobs(int argc, char **argv);        /* jobs.c: list | cancel | retry */
 #endif

@@ -80,6 +80,7 @@ const struct config_default config_defaults[] = {
     {"ratelimit.affiliate.revoke_invite", "5/h", "per user"},
     {"ratelimit.affiliate.calculate_commission", "100/min", "per user"},
     {"ratelimit.credentials.validate", "10/min", "exchange keys checked against the exchange (added or revalidated), per user"},
+    {"ratelimit.jobs.enqueue", "60/min", "jobs a user starts from the jobs page or its API"},
     {"password.min_length", "10", "shortest password accepted"},
     {"password.opslimit", "2", "argon2id passes (t); raising it rehashes each password at its next login"},
     {"password.memlimit_kib", "19456", "argon2id memory in KiB (19 MiB); raising it rehashes at the next login"},
@@ -122,6 +123,20 @@ const struct config_default config_defaults[] = {
     {"exchange.binance.max_wait_ms", "5000", "longest a call waits for the weight budget or a ban to pass; longer waits fail as rate_limited"},
     {"exchange.binance.time_resync_s", "600", "age after which the server-time offset is measured again"},
     {"exchange.binance.klines_limit", "1000", "candles asked for per klines request (Binance allows 1000)"},
+    {"queue.max_attempts", "5", "attempts a job gets when its enqueue names none (errors and lost runners both count)"},
+    {"queue.visibility_ms", "30000", "a runner's lease on a job; progress reports extend it; past it the job (and its stream entry) is reclaimed"},
+    {"queue.backoff_base_ms", "1000", "retry delay after the first failed attempt; doubles per attempt, half of it jittered"},
+    {"queue.backoff_max_ms", "300000", "ceiling of the retry delay"},
+    {"queue.sweep_ms", "1000", "how often each worker reclaims expired leases, re-sends due jobs and XAUTOCLAIMs stalled entries"},
+    {"queue.resend_ms", "10000", "a queued, due job whose id went on the stream longer ago than this is sent again"},
+    {"queue.batch", "16", "stream entries one worker reads at a time (each carries up to 16 job ids)"},
+    {"queue.hold_ms", "1000", "after a job that ran longer than this, the rest of the worker's batch is given back to the queue"},
+    {"queue.progress_ms", "500", "least interval between two progress writes of one job (a report also extends the lease)"},
+    {"queue.max_params_bytes", "65536", "largest params JSON of one job"},
+    {"queue.stream_maxlen", "100000", "approximate length the stream is trimmed to (lost ids are re-sent from PostgreSQL)"},
+    {"queue.web_types", "noop", "job types users may start from the jobs page (comma-separated); test and development add sleep, fail and crash"},
+    {"queue.consumer_drop_s", "3600", "consumers of the group idle this long with nothing pending are removed (stopped workers)"},
+    {"worker.shutdown_grace_s", "20", "on SIGTERM, how long the job in hand may run on before it is given back to the queue"},
     {NULL, NULL, NULL},
 };
 
@@ -179,6 +194,9 @@ static int known_key(const char *key)
     }
     /* rate limits of new module actions and per-role address allowlists, likewise */
     if (strncmp(key, "ratelimit.", 10) == 0 || strncmp(key, "security.ip_allow.", 18) == 0)
+        return 1;
+    /* queue.quota.<type>.per_day for any job type */
+    if (strncmp(key, "queue.quota.", 12) == 0)
         return 1;
     /* <secret>_file names the file holding a secret */
     size_t n = strlen(key);

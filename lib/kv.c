@@ -137,6 +137,23 @@ redisReply *kv_cmdv(arena *a, int argc, const char **argv, const size_t *lens)
     return finish(a, r, t0);
 }
 
+redisReply *kv_cmdv_timeout(arena *a, long timeout_ms, int argc, const char **argv, const size_t *lens)
+{
+    redisContext *c = kv_ctx();
+    if (!c)
+        return NULL;
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisSetTimeout(c, tv);
+    double t0 = now_s();
+    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    if (r && ctx == c) {
+        long ms = config_int("redis.timeout_ms");
+        struct timeval dflt = {ms / 1000, (ms % 1000) * 1000};
+        redisSetTimeout(c, dflt);
+    }
+    return finish(a, r, t0);
+}
+
 double kv_ping_ms(void)
 {
     double t0 = now_s();

@@ -14,6 +14,9 @@ int kv_is_up(void);
  * a Redis error reply is returned as a reply of type REDIS_REPLY_ERROR. */
 redisReply *kv_cmd(arena *a, const char *fmt, ...);
 redisReply *kv_cmdv(arena *a, int argc, const char **argv, const size_t *lens);
+/* The same with this command's own socket timeout (ms), for blocking reads (XREADGROUP BLOCK):
+ * Redis times blocked clients out only at its event-loop resolution (up to 1000/hz ms late). */
+redisReply *kv_cmdv_timeout(arena *a, long timeout_ms, int argc, const char **argv, const size_t *lens);
 /* Round trip of PING in ms, or -1 when down. */
 double kv_ping_ms(void);
 /* Called after every (re)connect, e.g. to re-enable client tracking. */

@@ -255,6 +255,28 @@ static int mail_anonymise(const ctx *c, long long user_id)
     return exec_uid(c, user_id, "lgpd_a_mail", "DELETE FROM mail_outbox WHERE " MAIL_MINE);
 }
 
+/* ---- jobs the user started (backtests, test jobs): what ran, when, with which parameters ---- */
+
+static json_t *jobs_export(const ctx *c, long long user_id)
+{
+    return export_sql(c, user_id, "lgpd_x_jobs",
+                      "SELECT coalesce(json_agg(json_build_object('id', id, 'type', type, 'status', status, "
+                      "'params', params, 'attempts', attempts, 'error', error, 'created_at', " ISO("created_at") ", "
+                      "'finished_at', " ISO("finished_at") ") ORDER BY id), '[]'::json)::text "
+                      "FROM jobs WHERE tenant_id = $1 AND user_id = $2::bigint");
+}
+
+/* The jobs stay with the tenant (their results are the tenant's), no longer tied to the person;
+ * what was still to run on their behalf is cancelled (a running one at its next progress report). */
+static int jobs_anonymise(const ctx *c, long long user_id)
+{
+    return exec_uid(c, user_id, "lgpd_a_jobs",
+                    "UPDATE jobs SET user_id = NULL, cancel_requested = cancel_requested OR status = 'running', "
+                    "finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END, "
+                    "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, updated_at = now() "
+                    "WHERE tenant_id = $1 AND user_id = $2::bigint");
+}
+
 /* Every module that stores personal data has one line here: a new one adds its hook. */
 static const lgpd_hook hooks[] = {
     {"account", account_export, account_anonymise},
@@ -266,6 +288,7 @@ static const lgpd_hook hooks[] = {
     {"security_events", secevents_export, secevents_anonymise},
     {"audit", audit_export, audit_anonymise},
     {"mail", mail_export, mail_anonymise},
+    {"jobs", jobs_export, jobs_anonymise},
 };
 
 const lgpd_hook *lgpd_hooks(size_t *n)

@@ -10,7 +10,7 @@ const FORM = 'application/x-www-form-urlencoded';
 const CEO = Object.freeze({ email: 'ceo@botcriptofy.dev', password: 'demo-company-2026' });
 // every hook of lib/lgpd.c's table: one section each in the export
 const SECTIONS = ['account', 'sessions', 'api_tokens', 'credentials', 'consents', 'notifications', 'security_events',
-  'audit', 'mail'];
+  'audit', 'mail', 'jobs'];
 // a vault envelope: "<key id>|<nonce b64>|<ciphertext b64>"
 const ENVELOPE_RE = /\d+\|[A-Za-z0-9+/=_-]{16,}\|[A-Za-z0-9+/=_-]{16,}/;
 
@@ -243,6 +243,9 @@ test('the export holds a section from every module, no secret, and nothing of an
   X.envelope = `1|${'A'.repeat(32)}|${'B'.repeat(48)}`;
   await psql(stack, `INSERT INTO credentials (tenant_id, user_id, exchange, label, api_key, api_secret, key_mask)
     VALUES (${X.tenantId}, ${X.id}, 'binance', 'main-key-of-X', '${X.envelope}', '${X.envelope}', 'abcd…wxyz')`);
+  // a job X started that is still waiting (run_after far ahead, so no worker takes it)
+  X.jobId = Number(await psql(stack, `INSERT INTO jobs (tenant_id, user_id, type, params, run_after)
+    VALUES (${X.tenantId}, ${X.id}, 'noop', '{"of":"X"}', now() + interval '1 day') RETURNING id`));
   const mk = await apiPost(stack, X.s.cookie, X.s.csrf, '/api/v1/privacy/consent', { document: 'marketing', granted: 1 });
   assert.equal(mk.res.status, 200, mk.text);
 
@@ -273,6 +276,7 @@ test('the export holds a section from every module, no secret, and nothing of an
   assert.ok(doc.consents.some((c) => c.document === 'terms' && c.version === 1 && c.granted === true));
   assert.ok(doc.consents.some((c) => c.document === 'marketing' && c.granted === true && c.ip === '127.0.0.1'));
   assert.deepEqual(doc.notifications.map((n) => n.title).filter((t) => t.startsWith('note-')), ['note-for-X']);
+  assert.deepEqual(doc.jobs.map((j) => [j.id, j.type, j.status, j.params]), [[X.jobId, 'noop', 'queued', { of: 'X' }]]);
   assert.ok(doc.security_events.some((e) => e.kind === 'login_failed'), 'the failed sign-in');
   const actions = doc.audit.map((r) => r.action);
   for (const act of ['auth.login', 'account.token_create', 'privacy.consent']) assert.ok(actions.includes(act), act);
@@ -379,6 +383,8 @@ test('deleting the account: a wrong password or word changes nothing; success an
   assert.deepEqual([a.sessions, a.tokens, a.notifications, a.credentials, a.recovery, a.roles], [0, 0, 0, 0, 0, 0]);
   assert.equal(await count(`SELECT count(*) FROM sessions WHERE user_id = ${X.id}`), 0, 'session rows removed');
   assert.equal(a.consents, b.consents, 'consent records are kept as proof');
+  assert.equal(await psql(stack, `SELECT status || ',' || (user_id IS NULL) FROM jobs WHERE id = ${X.jobId}`), 'cancelled,true',
+    'the job stays with the tenant, unlinked from the person, and what was waiting is cancelled');
   assert.equal(a.tenant, `deleted-${X.tenantId}`);
   assert.equal(await count(`SELECT count(*) FROM security_events WHERE user_id = ${X.id}`) > 0, true, 'events kept');
   assert.equal(await count(`SELECT count(*) FROM security_events WHERE user_id = ${X.id} AND (ip <> '' OR details <> '{}')`), 0,

@@ -175,7 +175,7 @@ test('the CEO sees the permission matrix: every role with one cell per permissio
   assert.equal(cells, await count(stack, 'SELECT count(*) FROM role_permissions'), 'the cells are the grants table');
   const row = (k) => roles.find((x) => x.key === k);
   const held = (k) => keys.filter((_, i) => row(k).cells[i]).sort();
-  assert.deepEqual(held('trader'), ['credentials.manage', 'trading.use']);
+  assert.deepEqual(held('trader'), ['credentials.manage', 'jobs.manage', 'jobs.view', 'trading.use']);
   assert.deepEqual(held('ceo'), keys.filter((k) => k !== 'trading.use').sort());
   assert.deepEqual(held('auditoria.member'), ['audit.read']);
   assert.equal(row('ceo').staff, true);

@@ -65,7 +65,7 @@ test('botctl job-enqueue noop: the worker marks the job done in PostgreSQL', asy
 test('several jobs, an unknown type fails cleanly, and nothing is left queued', async () => {
   const ids = [];
   for (let i = 0; i < 5; i++) ids.push((await botctl('job-enqueue', 'noop', `{"n":${i}}`)).stdout.trim());
-  const unknown = (await botctl('job-enqueue', 'no-such-type')).stdout.trim();
+  const unknown = (await botctl('job-enqueue', 'no_such_type')).stdout.trim();
   const bad = await botctl('job-enqueue', 'noop', '{not json');
   assert.notEqual(bad.code, 0, 'invalid JSON params are refused');
   const settled = await waitFor(async () => {

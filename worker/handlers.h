@@ -1,0 +1,26 @@
+/* handlers.h — the registry of job types. Adding a type is one line in JOB_HANDLERS below:
+ * X(type name, handler function, 1 when it exists only with app.env test or development). The
+ * function, int fn(job_ctx *j), lives in its own worker/<thing>.c. */
+#ifndef BCF_HANDLERS_H
+#define BCF_HANDLERS_H
+#include "job.h"
+
+#define JOB_HANDLERS(X)                                                                                               \
+    X("noop", job_noop, 0)                                                                                            \
+    X("sleep", job_sleep, 1)                                                                                          \
+    X("fail", job_fail, 1)                                                                                            \
+    X("crash", job_crash, 1)
+
+#define JOB_HANDLER_DECLARE(type, fn, dev_only) int fn(job_ctx *j);
+JOB_HANDLERS(JOB_HANDLER_DECLARE)
+#undef JOB_HANDLER_DECLARE
+
+typedef struct job_handler {
+    const char *type;
+    job_handler_fn fn;
+    int dev_only;
+} job_handler;
+
+/* The handler of type, or NULL (unknown here, or test-only outside test/development). */
+const job_handler *handler_find(const char *type);
+#endif
