@@ -69,6 +69,7 @@ static int est_valid(const engine *e)
         e->next_trade_id < 1 || e->pending_entries < 0 || e->exits_armed != engine_exits_armed(&e->cfg))
         return 0;
     int per_sym[ENGINE_MAX_SYMBOLS] = {0}, open = 0, pending = 0;
+    uint64_t slots[ENGINE_MAX_SYMBOLS] = {0};
     int levels = e->cfg.kind == STRATEGY_GRID ? (int)e->cfg.params[STRAT_GRID_LEVELS] : 0;
     for (int i = 0; i < ENGINE_MAX_TRADES; i++) {
         const engine_trade *t = &e->trades[i];
@@ -78,6 +79,7 @@ static int est_valid(const engine *e)
             !(t->qty > 0) || !(t->cost > 0) || !isfinite(t->qty) || !isfinite(t->cost) || !(t->entry_price > 0))
             return 0;
         per_sym[t->sym]++;
+        slots[t->sym] |= 1ULL << i;
         open++;
     }
     if (open != e->open_trades)
@@ -85,7 +87,8 @@ static int est_valid(const engine *e)
     uint32_t level_mask = levels >= 32 ? 0xffffffffu : (1u << levels) - 1u;
     for (int s = 0; s < e->nsymbols; s++) {
         const engine_symbol *sym = &e->sym[s];
-        if (sym->open_trades != per_sym[s] || sym->sig.kind != e->cfg.kind || sym->cooldown < 0)
+        if (sym->open_trades != per_sym[s] || sym->slots != slots[s] || sym->cooldown < 0 ||
+            !sig_valid(&sym->sig, &e->cfg))
             return 0;
         uint32_t allowed = e->cfg.kind == STRATEGY_GRID ? level_mask : 1u;
         if ((sym->pend_buy & ~allowed) || (sym->pend_sell & ~allowed) || (sym->grid_held & ~allowed) ||

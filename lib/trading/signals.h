@@ -44,6 +44,9 @@ typedef struct sig_state {
 /* Initialises for cfg (which must have passed engine_config_check): 0, or -1. */
 int sig_init(sig_state *s, const engine_config *cfg);
 
+/* 1 when a state restored from bytes belongs to cfg and every ring index is in range (what
+ * sig_update needs to stay inside its arrays); 0 otherwise. */
+int sig_valid(const sig_state *s, const engine_config *cfg);
 /* Feeds one closed candle; returns a sig_value. O(1). */
 int sig_update(sig_state *s, const candle *c);
 #endif

@@ -754,6 +754,14 @@ START_TEST(test_state_blob_refused)
     ck_assert_int_eq(engine_save(&broken, bad, sizeof bad), (long)len);
     ck_assert_int_eq(engine_load(&e_b, bad, len), ENGINE_ESTATE);
     broken = e_a;
+    broken.sym[1].sig.u.sma.slow.pos = broken.sym[1].sig.u.sma.slow.period; /* would index past the ring */
+    ck_assert_int_eq(engine_save(&broken, bad, sizeof bad), (long)len);
+    ck_assert_int_eq(engine_load(&e_b, bad, len), ENGINE_ESTATE);
+    broken = e_a;
+    broken.sym[0].slots ^= 1ULL << 63; /* a slot that holds no trade of this symbol */
+    ck_assert_int_eq(engine_save(&broken, bad, sizeof bad), (long)len);
+    ck_assert_int_eq(engine_load(&e_b, bad, len), ENGINE_ESTATE);
+    broken = e_a;
     broken.cfg.params[STRAT_CROSS_SLOW] = 2;
     ck_assert_int_eq(engine_save(&broken, bad, sizeof bad), (long)len);
     ck_assert_int_eq(engine_load(&e_b, bad, len), ENGINE_ESTATE);
