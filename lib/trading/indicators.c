@@ -1,6 +1,7 @@
 /* indicators.c — streaming technical indicators (no allocation, no I/O, no globals); the batch
  * functions only drive the streaming states, so both forms share every line of the math. */
 #include "indicators.h"
+#include "indicators_inline.h"
 #include <math.h>
 #include <string.h>
 
@@ -31,33 +32,23 @@ int ind_sma_init(ind_sma *s, int period)
         return -1;
     memset(s, 0, sizeof *s);
     s->period = period;
+    s->resync_in = period > IND_SMA_RESYNC ? period : IND_SMA_RESYNC;
+    s->scale = 1.0 / period;
     return 0;
 }
 
 int ind_sma_update(ind_sma *s, double value, double *out)
 {
-    if (s->count < s->period) {
-        s->ring[s->count++] = value;
-        s->sum += value;
-    } else {
-        s->sum += value - s->ring[s->pos];
-        s->ring[s->pos] = value;
-        s->pos = (s->pos + 1) % s->period;
-        /* Adding and subtracting drifts; a fresh sum once per window keeps the error bounded. */
-        if (++s->since_resync >= s->period) {
-            double sum = 0;
-            for (int i = 0; i < s->period; i++)
-                sum += s->ring[i];
-            s->sum = sum;
-            s->since_resync = 0;
-        }
-    }
-    if (s->count < s->period) {
-        *out = NAN;
-        return 0;
-    }
-    *out = s->sum / s->period;
-    return 1;
+    return ind_sma_step(s, value, out);
+}
+
+void ind_sma_resync(ind_sma *s)
+{
+    double sum = 0;
+    for (int i = 0; i < s->period; i++)
+        sum += s->ring[i];
+    s->sum = sum;
+    s->resync_in = s->period > IND_SMA_RESYNC ? s->period : IND_SMA_RESYNC;
 }
 
 int ind_sma_batch(const double *in, size_t n, int period, double *out)
@@ -126,7 +117,8 @@ int ind_wma_update(ind_wma *s, double value, double *out)
         s->weighted += value * p - s->sum;
         s->sum += value - s->ring[s->pos];
         s->ring[s->pos] = value;
-        s->pos = (s->pos + 1) % p;
+        if (++s->pos == p)
+            s->pos = 0;
         if (++s->since_resync >= p) {
             double sum = 0, weighted = 0;
             for (int i = 0; i < p; i++) {
@@ -279,7 +271,8 @@ int ind_bbands_update(ind_bbands *s, double value, double *lower, double *middle
         s->m2 += (value - old) * (value - mean + old - s->mean);
         s->mean = mean;
         s->ring[s->pos] = value;
-        s->pos = (s->pos + 1) % p;
+        if (++s->pos == p)
+            s->pos = 0;
         if (++s->since_resync >= p) {
             double sum = 0, m2 = 0;
             for (int i = 0; i < p; i++)

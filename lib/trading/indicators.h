@@ -28,10 +28,12 @@
 
 #define IND_MAX_PERIOD 512
 
-/* Simple moving average over `period` values. */
+/* Simple moving average over `period` values: sum × (1/period), as Tulip computes it. The
+ * running sum is recomputed from the ring once every max(period, 1024) updates, often enough to
+ * bound the drift to a few ulps and rarely enough to cost well under one add per update. */
 typedef struct ind_sma {
-    int period, count, pos, since_resync;
-    double sum;
+    int period, count, pos, resync_in; /* resync_in: updates left before the next resync */
+    double sum, scale;
     double ring[IND_MAX_PERIOD];
 } ind_sma;
 int ind_sma_init(ind_sma *s, int period);
