@@ -16,5 +16,6 @@ extern const module auditoria_module;   /* auditoria.c: the audit trail, filters
 extern const module seguranca_module;   /* seguranca.c: security events and alerts */
 extern const module privacy_module;     /* privacy.c: LGPD terms, consent, export, deletion */
 extern const module devmail_module;     /* devmail.c: captured e-mail, development only */
+extern const module markets_module;     /* markets.c: markets list, candlestick charts, candle CSV import */
 extern const module *const all_modules[];
 #endif
