@@ -719,6 +719,25 @@ int app_after_response(int run)
     return 0;
 }
 
+size_t app_body_limit(const unsigned char *params, size_t len)
+{
+    size_t ml = 0, pl = 0;
+    const char *m = fcgi_param_find(params, len, "REQUEST_METHOD", &ml);
+    const char *p = fcgi_param_find(params, len, "DOCUMENT_URI", &pl);
+    char method[16], path[512];
+    /* only a short, plain request line can name an upload route */
+    if (!m || !p || ml == 0 || ml >= sizeof method || pl == 0 || pl >= sizeof path || memchr(p, '\0', pl))
+        return 0;
+    memcpy(method, m, ml);
+    method[ml] = '\0';
+    memcpy(path, p, pl);
+    path[pl] = '\0';
+    if (!(router_path_flags(method, path) & R_UPLOAD))
+        return 0;
+    long lim = config_int("http.max_upload_bytes");
+    return lim > 0 ? (size_t)lim : 0;
+}
+
 /* Response buffers are reused from request to request (one request at a time per process). */
 static buf keep_headers, keep_body;
 

@@ -18,6 +18,9 @@ int app_mfa_required(const session_info *si);
  * may live in it). For work whose duration must not show in the response time, e.g. whether an
  * e-mail address has an account. Errors can no longer reach the client: fn logs them. 0 or -1. */
 int app_defer(void (*fn)(void *arg), void *arg);
+/* The loop's body limit (fcgi_loop_opts.body_limit): http.max_upload_bytes for routes marked
+ * R_UPLOAD, else 0 (http.max_body_bytes). */
+size_t app_body_limit(const unsigned char *params, size_t len);
 /* The loop's after-response hook (fcgi_loop_opts.after). */
 int app_after_response(int run);
 /* Worker-wide state shown by /health/detailed and /metrics. */

@@ -24,6 +24,7 @@ struct conn {
     buf params, body;
     int params_done;
     int body_too_large, params_too_large;
+    size_t max_body;  /* this request's body limit (opts->body_limit), set when its params end */
     int want_out;     /* EPOLLOUT registered */
     int closing;      /* close once out is flushed */
     struct conn *prev, *next;
@@ -138,6 +139,30 @@ static size_t read_len(const unsigned char *p, size_t n, size_t *used)
     return ((size_t)(p[0] & 0x7f) << 24) | ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
 }
 
+const char *fcgi_param_find(const unsigned char *p, size_t n, const char *name, size_t *vlen)
+{
+    size_t want = strlen(name), i = 0;
+    while (i < n) {
+        size_t u1 = 0, u2 = 0;
+        size_t nl = read_len(p + i, n - i, &u1);
+        if (nl == (size_t)-1)
+            return NULL;
+        i += u1;
+        size_t vl = read_len(p + i, n - i, &u2);
+        if (vl == (size_t)-1)
+            return NULL;
+        i += u2;
+        if (nl > n - i || vl > n - i - nl)
+            return NULL;
+        if (nl == want && memcmp(p + i, name, want) == 0) {
+            *vlen = vl;
+            return (const char *)p + i + nl;
+        }
+        i += nl + vl;
+    }
+    return NULL;
+}
+
 int fcgi_parse_params(arena *a, const unsigned char *p, size_t n, size_t max_fields, kvlist *out)
 {
     size_t i = 0;
@@ -208,6 +233,7 @@ static void run_request(struct conn *c)
     buf_clear(&c->params);
     c->req_id = 0;
     c->params_done = 0;
+    c->max_body = 0;
     c->body_too_large = c->params_too_large = 0;
     if (!c->keep || stopping)
         c->closing = 1;
@@ -240,6 +266,7 @@ static int on_record(struct conn *c, int type, int req_id, const unsigned char *
             buf_clear(&c->body);
             c->req_id = 0;
             c->params_done = 0;
+            c->max_body = 0;
             c->body_too_large = c->params_too_large = 0;
             if (!c->keep)
                 c->closing = 1;
@@ -250,6 +277,12 @@ static int on_record(struct conn *c, int type, int req_id, const unsigned char *
             return 0;
         if (len == 0) {
             c->params_done = 1;
+            c->max_body = opts->max_body;
+            if (opts->body_limit && !c->params_too_large) {
+                size_t lim = opts->body_limit((const unsigned char *)c->params.data, c->params.len);
+                if (lim)
+                    c->max_body = lim;
+            }
         } else if (c->params.len + len > opts->max_params) {
             c->params_too_large = 1;
         } else if (!c->params_too_large) {
@@ -261,7 +294,7 @@ static int on_record(struct conn *c, int type, int req_id, const unsigned char *
             return 0;
         if (len == 0) {
             run_request(c);
-        } else if (c->body.len + len > opts->max_body) {
+        } else if (c->body.len + len > (c->max_body ? c->max_body : opts->max_body)) {
             c->body_too_large = 1; /* keep draining, answer 413 at the end */
         } else if (!c->body_too_large) {
             buf_append(&c->body, content, len);

@@ -36,12 +36,19 @@ typedef struct fcgi_loop_opts {
      * non-zero the loop first writes the response out, then calls it again with run = 1, still
      * before the request's arena is reset. */
     int (*after)(int run);
+    /* The body limit of one request, decided from its raw params once they are complete and
+     * before its body arrives (NULL, or a return of 0, = max_body). Bodies over it are drained
+     * and flagged body_too_large, as with max_body. */
+    size_t (*body_limit)(const unsigned char *params, size_t len);
 } fcgi_loop_opts;
 
 /* Runs until fcgi_loop_stop() is called (from a signal handler) and in-flight work is done. */
 int fcgi_loop_run(const fcgi_loop_opts *o);
 /* Async-signal-safe: stop accepting, finish in-flight requests, close kept-alive connections. */
 void fcgi_loop_stop(void);
+/* Finds name in a raw FastCGI name-value stream without allocating: a pointer to its value (not
+ * NUL-terminated) with *vlen, or NULL when absent or the stream is malformed before it. */
+const char *fcgi_param_find(const unsigned char *p, size_t n, const char *name, size_t *vlen);
 /* Parses a FastCGI name-value pair stream into list (exported for tests and fuzzing). */
 int fcgi_parse_params(arena *a, const unsigned char *p, size_t n, size_t max_fields, kvlist *out);
 #endif

@@ -71,6 +71,7 @@ static int worker_main(int slot, int ready_fd)
         .shutdown_timeout_s = (int)config_int("fcgi.shutdown_timeout_s"),
         .dispatch = app_dispatch,
         .after = app_after_response,
+        .body_limit = app_body_limit,
         .tick = worker_tick,
         .extra_fd = cache_near_fd,
         .extra_ready = cache_near_drain,
@@ -141,7 +142,7 @@ static int print_routes(void)
     } names[] = {{R_AUTH, "auth"},         {R_CSRF, "csrf"},   {R_PAGE, "page"},
                  {R_INTERNAL, "internal"}, {R_NO_CSRF_SIGNED, "signed"}, {R_NOLOG, "nolog"},
                  {R_STEPUP, "stepup"},     {R_MFA_SETUP, "mfa_setup"},   {R_SESSION_ONLY, "session_only"},
-                 {R_DEV, "dev"}};
+                 {R_DEV, "dev"},           {R_UPLOAD, "upload"}};
     for (size_t i = 0; i < router_count(); i++) {
         const route *r = router_at((int)i);
         json_t *flags = json_array();

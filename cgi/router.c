@@ -162,3 +162,16 @@ int router_match(request *req, const char *method, const char *path, int *idx, c
     }
     return path_matched ? ROUTER_BAD_METHOD : ROUTER_NOT_FOUND;
 }
+
+unsigned router_path_flags(const char *method, const char *path)
+{
+    unsigned flags = 0;
+    int is_head = strcmp(method, "HEAD") == 0;
+    for (size_t i = 0; i < n_entries; i++) {
+        const route *r = &entries[i].r;
+        int same = strcmp(r->method, method) == 0 || (is_head && strcmp(r->method, "GET") == 0);
+        if (same && match(NULL, r->pattern, path))
+            flags |= r->flags;
+    }
+    return flags;
+}

@@ -18,6 +18,7 @@ enum route_flags {
     R_MFA_SETUP = 1 << 7,  /* reachable before a user who must enrol in 2FA has done so */
     R_SESSION_ONLY = 1 << 8, /* browser session only: personal API tokens are refused (account security) */
     R_DEV = 1 << 9,        /* exists only when app.env = development (404 otherwise) */
+    R_UPLOAD = 1 << 10,    /* file upload: the body may reach http.max_upload_bytes, not http.max_body_bytes */
 };
 
 typedef struct route {
@@ -51,6 +52,9 @@ enum { ROUTER_FOUND = 0, ROUTER_NOT_FOUND = -1, ROUTER_BAD_METHOD = -2 };
 /* Matches method+path. On ROUTER_FOUND sets *idx and fills req->path_params; on
  * ROUTER_BAD_METHOD writes the Allow header value into allow. */
 int router_match(request *req, const char *method, const char *path, int *idx, char *allow, size_t allowlen);
+/* The flags of every route matching method+path, OR-ed (0 when none): lets the FastCGI loop pick a
+ * body limit before the body arrives. HEAD matches GET routes, as in router_match. */
+unsigned router_path_flags(const char *method, const char *path);
 /* Is this route index an /api/v1 twin of a page? */
 int router_is_twin(int idx);
 #endif

@@ -1,24 +1,21 @@
 /* candles.c — `botctl candles import|synth`: loads a validated candle CSV, or a seeded synthetic
  * series, into the candles table in one audited, idempotent transaction (all rows or none). */
 #include "arena.h"
-#include "audit.h"
 #include "candles.h"
 #include "commands.h"
 #include "db.h"
 #include "exchange.h"
 #include "sync.h"
+#include "market_store.h"
 #include "synth.h"
 #include <errno.h>
-#include <inttypes.h>
 #include <jansson.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define CANDLES_MAX_REPORTED 20             /* bad lines printed before "... and N more" */
-#define CANDLES_BATCH 2000                  /* rows per INSERT statement */
 #define CANDLES_MAX_FILE (1024L * 1024 * 1024) /* a year of 1m candles is ~60 MiB of Binance CSV */
 #define CANDLES_MAX_SYNTH 5000000
 
@@ -29,18 +26,6 @@ typedef struct candles_opts {
     double price;
     int have_seed;
 } candles_opts;
-
-/* One store: the market, the rows, and what the audit record says about them. */
-typedef struct candles_job {
-    arena *a;
-    const candles_opts *o;
-    const char *action; /* candles.import or candles.synth */
-    const candle *rows;
-    size_t n;
-    long long market_id;
-    long inserted;
-    json_t *after;
-} candles_job;
 
 static void candles_usage(void)
 {
@@ -54,172 +39,23 @@ static void candles_usage(void)
             "  --base/--quote name the assets when SYM does not end in a known quote asset.\n");
 }
 
-static int candles_match(const char *re, const char *s)
-{
-    regex_t r;
-    if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
-        return 0;
-    int ok = regexec(&r, s, 0, NULL, 0) == 0;
-    regfree(&r);
-    return ok;
-}
-
-/* Splits SYM into base and quote by its quote-asset suffix, unless --base/--quote say. */
-static int candles_assets(arena *a, const candles_opts *o, const char **base, const char **quote)
-{
-    static const char *quotes[] = {"USDT", "USDC", "FDUSD", "BUSD", "TUSD", "BRL", "EUR", "USD", "BTC", "ETH", "BNB"};
-    *base = o->base;
-    *quote = o->quote;
-    size_t sl = strlen(o->symbol);
-    for (size_t i = 0; !*quote && i < sizeof quotes / sizeof quotes[0]; i++) {
-        size_t ql = strlen(quotes[i]);
-        if (sl > ql && !strcmp(o->symbol + sl - ql, quotes[i])) {
-            *quote = quotes[i];
-            if (!*base)
-                *base = arena_strndup(a, o->symbol, sl - ql);
-        }
-    }
-    if (*quote && !*base && sl > strlen(*quote) && !strcmp(o->symbol + sl - strlen(*quote), *quote))
-        *base = arena_strndup(a, o->symbol, sl - strlen(*quote));
-    if (!*base || !*quote || !candles_match("^[A-Z0-9]{1,16}$", *base) || !candles_match("^[A-Z0-9]{1,16}$", *quote)) {
-        fprintf(stderr, "botctl candles: cannot tell the base and quote assets of %s: pass --base and --quote\n",
-                o->symbol);
-        return -1;
-    }
-    return 0;
-}
-
-static int candles_market(candles_job *j, int *created)
-{
-    const char *base, *quote;
-    if (candles_assets(j->a, j->o, &base, &quote) < 0)
-        return -1;
-    const char *p[] = {j->o->exchange, j->o->symbol, base, quote};
-    PGresult *r = db_query(j->a, NULL,
-                           "INSERT INTO markets (exchange, symbol, base, quote) VALUES ($1, $2, $3, $4) "
-                           "ON CONFLICT (exchange, symbol) DO NOTHING RETURNING id",
-                           4, p);
-    if (!r)
-        return -1;
-    *created = PQntuples(r) == 1;
-    if (!*created) {
-        r = db_query(j->a, NULL, "SELECT id FROM markets WHERE exchange = $1 AND symbol = $2", 2, p);
-        if (!r || PQntuples(r) != 1)
-            return -1;
-    }
-    j->market_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    return 0;
-}
-
-/* Appends rows[from..to) field f as a PostgreSQL array literal: "{v,v,...}". */
-static char *candles_array(const candle *rows, size_t from, size_t to, int f)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m)
-        return NULL;
-    fputc('{', m);
-    for (size_t i = from; i < to; i++) {
-        const candle *c = &rows[i];
-        if (i > from)
-            fputc(',', m);
-        if (f == 0)
-            fprintf(m, "%" PRId64, c->open_time);
-        else {
-            /* 17 significant digits give back the same double after the round trip */
-            double v = f == 1 ? c->open : f == 2 ? c->high : f == 3 ? c->low : f == 4 ? c->close : c->volume;
-            fprintf(m, "%.17g", v);
-        }
-    }
-    fputc('}', m);
-    if (fclose(m) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-static int candles_insert_batch(candles_job *j, size_t from, size_t to)
-{
-    char mid[32];
-    snprintf(mid, sizeof mid, "%lld", j->market_id);
-    char *arr[6] = {0};
-    int rc = -1;
-    for (int f = 0; f < 6; f++)
-        if (!(arr[f] = candles_array(j->rows, from, to, f)))
-            goto done;
-    const char *p[] = {mid, j->o->timeframe, arr[0], arr[1], arr[2], arr[3], arr[4], arr[5]};
-    /* new rows are counted before the upsert: RETURNING cannot read xmax on a partitioned table */
-    PGresult *r = db_query(j->a, NULL,
-                           "SELECT count(*) FROM candles WHERE market_id = $1::bigint AND timeframe = $2 "
-                           "AND open_time = ANY ($3::bigint[])",
-                           3, p);
-    if (!r || PQntuples(r) != 1)
-        goto done;
-    long existing = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-    if (db_exec(j->a, NULL,
-                "INSERT INTO candles (market_id, timeframe, open_time, open, high, low, close, volume) "
-                "SELECT $1::bigint, $2, t.* FROM unnest($3::bigint[], $4::float8[], $5::float8[], $6::float8[], "
-                "$7::float8[], $8::float8[]) AS t "
-                "ON CONFLICT (market_id, timeframe, open_time) DO UPDATE SET open = EXCLUDED.open, "
-                "high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume",
-                8, p) != (long)(to - from))
-        goto done;
-    j->inserted += (long)(to - from) - existing;
-    rc = 0;
-done:
-    for (int f = 0; f < 6; f++)
-        free(arr[f]);
-    return rc;
-}
-
-static int candles_store_tx(void *arg)
-{
-    candles_job *j = arg;
-    int created = 0;
-    j->inserted = 0;
-    if (candles_market(j, &created) < 0)
-        return -1;
-    /* rows are in time order, so each month shows up as one run */
-    int64_t month = -1;
-    for (size_t i = 0; i < j->n; i++) {
-        int64_t m = candle_month_start_ms(j->rows[i].open_time);
-        if (m == month)
-            continue;
-        month = m;
-        char ms[32];
-        snprintf(ms, sizeof ms, "%" PRId64, m);
-        const char *p[] = {ms};
-        if (!db_query(j->a, "candles_ensure_partition", "SELECT candles_ensure_partition($1::bigint)", 1, p))
-            return -1;
-    }
-    for (size_t from = 0; from < j->n; from += CANDLES_BATCH)
-        if (candles_insert_batch(j, from, from + CANDLES_BATCH < j->n ? from + CANDLES_BATCH : j->n) < 0)
-            return -1;
-    json_object_set_new(j->after, "new", json_integer(j->inserted));
-    json_object_set_new(j->after, "market_created", json_boolean(created));
-    ctx c = {.a = j->a, .user_id = 0, .tenant_id = 0, .ip = "", .request_id = ""};
-    char id[32];
-    snprintf(id, sizeof id, "%lld", j->market_id);
-    return audit_record(&c, j->action, "market", id, NULL, j->after) == 0 ? 0 : -1;
-}
-
+/* Through the shared store (lib/market_store.h), as the web upload does; the operator acts, so
+ * the audit record has no user and no tenant. */
 static int candles_store(arena *a, const candles_opts *o, const char *action, const candle *rows, size_t n,
-                         json_t *after, long *inserted)
+                         json_t *extra, long *inserted)
 {
-    candles_job j = {.a = a, .o = o, .action = action, .rows = rows, .n = n, .after = after};
-    json_object_set_new(after, "exchange", json_string(o->exchange));
-    json_object_set_new(after, "symbol", json_string(o->symbol));
-    json_object_set_new(after, "timeframe", json_string(o->timeframe));
-    json_object_set_new(after, "rows", json_integer((json_int_t)n));
-    json_object_set_new(after, "first_open_time", json_integer(rows[0].open_time));
-    json_object_set_new(after, "last_open_time", json_integer(rows[n - 1].open_time));
-    if (db_tx(candles_store_tx, &j) != 0) {
-        fprintf(stderr, "botctl candles: nothing stored: %s\n", *db_error() ? db_error() : "the database refused");
+    ctx c = {.a = a, .user_id = 0, .tenant_id = 0, .ip = "", .request_id = ""};
+    market_ref m = {o->exchange, o->symbol, o->base, o->quote};
+    market_store_result res;
+    int rc = market_store_candles(&c, &m, o->timeframe, action, rows, n, extra, &res);
+    if (rc != 0) {
+        fprintf(stderr, "botctl candles: nothing stored: %s\n",
+                rc == MARKET_STORE_EINVAL ? "invalid market or timeframe"
+                : *db_error()             ? db_error()
+                                          : "the database refused");
         return -1;
     }
-    *inserted = j.inserted;
+    *inserted = res.inserted;
     return 0;
 }
 
@@ -436,8 +272,7 @@ int cmd_candles(int argc, char **argv)
         return 2;
     }
     int64_t tf_ms = candle_timeframe_ms(o.timeframe);
-    if (!o.exchange || !candles_match("^[a-z0-9_]{1,32}$", o.exchange) || !o.symbol ||
-        !candles_match("^[A-Z0-9]{2,32}$", o.symbol) || tf_ms == 0) {
+    if (!market_exchange_ok(o.exchange) || !market_symbol_ok(o.symbol) || tf_ms == 0) {
         fprintf(stderr, "botctl candles: need --exchange (lower case), --symbol (upper case, e.g. BTCUSDT) and "
                         "--timeframe (1m, 5m, 15m, 1h, 4h, 1d)\n");
         return 2;
@@ -446,6 +281,13 @@ int cmd_candles(int argc, char **argv)
         return candles_sync(&o);
     arena a;
     arena_init(&a, 16384);
+    const char *base, *quote;
+    if (market_assets(&a, o.symbol, o.base, o.quote, &base, &quote) != 0) {
+        fprintf(stderr, "botctl candles: cannot tell the base and quote assets of %s: pass --base and --quote\n",
+                o.symbol);
+        arena_destroy(&a);
+        return 2;
+    }
     int rc = import ? candles_import(&a, &o, tf_ms) : candles_synth(&a, &o, tf_ms);
     arena_destroy(&a);
     return rc;

@@ -18,7 +18,7 @@ static const module upcoming[] = {
 };
 
 const module *const all_modules[] = {
-    &dashboard_module, &upcoming[0], &jobs_module, &upcoming[1],  &upcoming[2],  &upcoming[3], &upcoming[4],
+    &dashboard_module, &markets_module, &upcoming[0], &jobs_module, &upcoming[1],  &upcoming[2],  &upcoming[3], &upcoming[4],
     &upcoming[5],      &upcoming[6], &upcoming[7],  &upcoming[8],  &seguranca_module, &upcoming[9],
     &auditoria_module, &upcoming[10], &admin_module, &upcoming[11], &account_module, &mfa_module,
     &sessions_module,  &credentials_module, &privacy_module, &devmail_module, &auth_module, &system_module,

@@ -17,5 +17,6 @@ extern const module seguranca_module;   /* seguranca.c: security events and aler
 extern const module privacy_module;     /* privacy.c: LGPD terms, consent, export, deletion */
 extern const module devmail_module;     /* devmail.c: captured e-mail, development only */
 extern const module jobs_module;        /* jobs.c: the tenant's jobs: progress, results, cancel, retry */
+extern const module markets_module;     /* markets.c: markets list, candlestick charts, candle CSV import */
 extern const module *const all_modules[];
 #endif

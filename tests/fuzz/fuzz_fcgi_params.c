@@ -1,5 +1,6 @@
-/* fuzz_fcgi_params.c — fuzz target for fcgi_parse_params (cgi/fcgi_loop.c): any bytes as the
- * FastCGI PARAMS stream; accepted pairs must account for no more bytes than the input holds. */
+/* fuzz_fcgi_params.c — fuzz target for fcgi_parse_params and fcgi_param_find (cgi/fcgi_loop.c): any
+ * bytes as the FastCGI PARAMS stream; accepted pairs account for no more bytes than the input holds,
+ * and a value found in place lies inside the input. */
 #include <stdlib.h>
 #include <string.h>
 #include "fcgi_loop.h"
@@ -23,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (total > size)
         abort();
+    static const char *names[] = {"DOCUMENT_URI", "REQUEST_METHOD", "A"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        size_t vl = 0;
+        const char *v = fcgi_param_find(data, size, names[k], &vl);
+        if (v && ((const uint8_t *)v < data || (const uint8_t *)v + vl > data + size))
+            abort();
+    }
     arena_destroy(&a);
     return 0;
 }

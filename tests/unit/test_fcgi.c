@@ -265,6 +265,14 @@ static void dispatch(fcgi_req *r, buf *out)
                uri ? uri : "-", r->body_too_large, r->params_too_large, (int)r->body_len, r->body);
 }
 
+/* Requests under /big may carry up to 32 bytes (the R_UPLOAD path); others keep max_body (16). */
+static size_t body_limit(const unsigned char *params, size_t len)
+{
+    size_t vl = 0;
+    const char *v = fcgi_param_find(params, len, "REQUEST_URI", &vl);
+    return v && vl >= 4 && !memcmp(v, "/big", 4) ? 32 : 0;
+}
+
 static void on_term(int sig)
 {
     (void)sig;
@@ -292,7 +300,8 @@ static void loop_start(void)
     if (loop_pid == 0) {
         signal(SIGTERM, on_term);
         fcgi_loop_opts o = {.listen_fd = lfd, .max_body = 16, .max_params = 256, .max_conns = 8,
-                            .shutdown_timeout_s = 1, .dispatch = dispatch, .after = after};
+                            .shutdown_timeout_s = 1, .dispatch = dispatch, .after = after,
+                            .body_limit = body_limit};
         fcgi_loop_run(&o);
         _exit(0); /* the loop's process: no leak report of its own */
     }
@@ -454,6 +463,71 @@ START_TEST(test_loop_abort_resets_request_state)
 }
 END_TEST
 
+START_TEST(test_param_find)
+{
+    memset(&st, 0, sizeof st);
+    put(&st, "REQUEST_METHOD", "POST");
+    put_pair(&st, "DOCUMENT_URI", 12, "/markets/import", 15, 1);
+    put(&st, "EMPTY", "");
+    size_t vl = 99;
+    const char *v = fcgi_param_find(st.data, st.n, "DOCUMENT_URI", &vl);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(vl, 15);
+    ck_assert_int_eq(memcmp(v, "/markets/import", 15), 0);
+    v = fcgi_param_find(st.data, st.n, "REQUEST_METHOD", &vl);
+    ck_assert(v && vl == 4 && !memcmp(v, "POST", 4));
+    v = fcgi_param_find(st.data, st.n, "EMPTY", &vl);
+    ck_assert(v && vl == 0);
+    ck_assert_ptr_null(fcgi_param_find(st.data, st.n, "REQUEST", &vl));   /* a prefix is not the name */
+    ck_assert_ptr_null(fcgi_param_find(st.data, st.n, "MISSING", &vl));
+    /* a stream cut inside the second pair: the first is still found, the rest is not read past the end */
+    unsigned char *cut = malloc(20);
+    memcpy(cut, st.data, 20);
+    ck_assert_ptr_nonnull(fcgi_param_find(cut, 20, "REQUEST_METHOD", &vl));
+    ck_assert_ptr_null(fcgi_param_find(cut, 20, "DOCUMENT_URI", &vl));
+    free(cut);
+    ck_assert_ptr_null(fcgi_param_find(st.data, 0, "REQUEST_METHOD", &vl));
+}
+END_TEST
+
+/* The per-request body limit: /big may carry 32 bytes, others 16, and a raised limit does not
+ * outlive its request (nor an aborted one). */
+START_TEST(test_loop_body_limit_per_request)
+{
+    loop_start();
+    send_begin(1);
+    send_params(1, "/big");
+    send_record(T_STDIN, 1, "0123456789abcdef0123456789", 26);
+    send_record(T_STDIN, 1, NULL, 0);
+    const char *r = read_response(1);
+    ck_assert_msg(strstr(r, "uri=/big body_too_large=0 params_too_large=0 body=0123456789abcdef0123456789"), "got: %s", r);
+    send_begin(2);
+    send_params(2, "/big");
+    send_record(T_STDIN, 2, "0123456789abcdef0123456789abcdefX", 33);
+    send_record(T_STDIN, 2, NULL, 0);
+    r = read_response(2);
+    ck_assert_msg(strstr(r, "uri=/big body_too_large=1"), "got: %s", r);
+    send_begin(3);
+    send_params(3, "/small");
+    send_record(T_STDIN, 3, "0123456789abcdef0123456789", 26);
+    send_record(T_STDIN, 3, NULL, 0);
+    r = read_response(3);
+    ck_assert_msg(strstr(r, "uri=/small body_too_large=1"), "got: %s", r);
+    send_begin(4);
+    send_params(4, "/big");
+    send_record(T_STDIN, 4, "0123456789", 10);
+    send_record(T_ABORT, 4, NULL, 0);
+    (void)read_response(4);
+    send_begin(5);
+    send_params(5, "/after-abort");
+    send_record(T_STDIN, 5, "0123456789abcdef0123", 20);
+    send_record(T_STDIN, 5, NULL, 0);
+    r = read_response(5);
+    ck_assert_msg(strstr(r, "uri=/after-abort body_too_large=1"), "got: %s", r);
+    loop_stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fcgi");
@@ -464,6 +538,7 @@ int main(void)
     tcase_add_test(tc, test_truncated);
     tcase_add_test(tc, test_lengths_past_end);
     tcase_add_test(tc, test_field_limit);
+    tcase_add_test(tc, test_param_find);
     suite_add_tcase(s, tc);
     tc = tcase_create("loop");
     tcase_set_timeout(tc, 20);
@@ -473,6 +548,7 @@ int main(void)
     tc = unit_regressions_tcase();
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_loop_abort_resets_request_state);
+    tcase_add_test(tc, test_loop_body_limit_per_request);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

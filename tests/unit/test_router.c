@@ -280,6 +280,22 @@ END_TEST
  * path `if (allow && !strstr(allow, r->method))` still reads allow, and snprintf(allow + alen,
  * allowlen - alen, ...) is called with size 0. With allow != NULL and allowlen == 0 (a caller
  * that has no room), strstr scans a buffer that was never terminated: an out-of-bounds read. */
+/* The flags the FastCGI loop reads before a body arrives (R_UPLOAD), twins and HEAD included. */
+START_TEST(test_path_flags)
+{
+    ck_assert_uint_eq(router_path_flags("POST", "/bots"), R_AUTH | R_CSRF);
+    ck_assert_uint_eq(router_path_flags("GET", "/bots/7"), R_AUTH | R_PAGE);
+    ck_assert_uint_eq(router_path_flags("HEAD", "/bots/7"), R_AUTH | R_PAGE);
+    ck_assert_uint_eq(router_path_flags("GET", "/api/v1/bots/7"), R_AUTH | R_PAGE);
+    ck_assert_uint_eq(router_path_flags("DELETE", "/bots/7"), R_AUTH | R_CSRF);
+    /* "/bots/new" matches both the literal route and "/bots/{id}": their flags together */
+    ck_assert_uint_eq(router_path_flags("GET", "/bots/new"), R_AUTH | R_PAGE);
+    ck_assert_uint_eq(router_path_flags("GET", "/metrics"), R_INTERNAL);
+    ck_assert_uint_eq(router_path_flags("POST", "/nope"), 0);
+    ck_assert_uint_eq(router_path_flags("POST", "/bots/7"), 0);
+}
+END_TEST
+
 START_TEST(test_allow_len_zero)
 {
     int idx;
@@ -337,6 +353,7 @@ int main(void)
     tcase_add_test(tc, test_head_matches_get);
     tcase_add_test(tc, test_page_twins);
     tcase_add_test(tc, test_router_name);
+    tcase_add_test(tc, test_path_flags);
     suite_add_tcase(s, tc);
     tc = unit_regressions_tcase();
     tcase_add_checked_fixture(tc, setup, teardown);
