@@ -52,13 +52,16 @@ const char *req_field(request *r, const char *name)
     return NULL;
 }
 
+int req_is_id(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    return n > 0 && n <= 18 && strspn(v, "0123456789") == n && v[0] != '0';
+}
+
 const char *req_id_param(const request *r, const char *name)
 {
     const char *v = kv_get(&r->path_params, name);
-    size_t n = v ? strlen(v) : 0;
-    if (n == 0 || n > 18 || strspn(v, "0123456789") != n || (n > 1 && v[0] == '0'))
-        return NULL;
-    return v;
+    return req_is_id(v) ? v : NULL;
 }
 
 const char *req_local_path(const char *next, const char *fallback)

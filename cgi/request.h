@@ -75,6 +75,8 @@ const char *req_path_param(const request *r, const char *name);
 const char *req_field(request *r, const char *name);
 /* A path parameter that is a positive decimal id (at most 18 digits), else NULL. */
 const char *req_id_param(const request *r, const char *name);
+/* Is v a positive decimal id (at most 18 digits, no leading zero)? For ids in fields. */
+int req_is_id(const char *v);
 /* The User-Agent as stored in sessions and shown to users: valid UTF-8, at most 300 bytes
  * ("?" when the client sent bytes that are not UTF-8). */
 const char *req_user_agent(request *r);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_PREPARED 256
+#define MAX_PREPARED 1024
 
 static PGconn *conn;
 static char *dsn_cfg;
@@ -153,6 +153,9 @@ static PGresult *query_once(arena *a, const char *name, const char *sql, int npa
     }
     double t0 = now_s();
     PGresult *r;
+    /* a full table of names runs the statement unprepared rather than preparing a name twice */
+    if (name && n_prepared >= MAX_PREPARED && !is_prepared(name))
+        name = NULL;
     if (name) {
         if (!is_prepared(name)) {
             PGresult *p = PQprepare(c, name, sql, nparams, NULL);
@@ -165,8 +168,9 @@ static PGresult *query_once(arena *a, const char *name, const char *sql, int npa
                 return NULL;
             }
             PQclear(p);
-            if (n_prepared < MAX_PREPARED)
-                prepared[n_prepared++] = strdup(name);
+            char *dup = strdup(name);
+            if (dup)
+                prepared[n_prepared++] = dup;
         }
         r = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
     } else {

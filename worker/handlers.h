@@ -9,7 +9,10 @@
     X("noop", job_noop, 0)                                                                                            \
     X("sleep", job_sleep, 1)                                                                                          \
     X("fail", job_fail, 1)                                                                                            \
-    X("crash", job_crash, 1)
+    X("crash", job_crash, 1)                                                                                          \
+    X("backtest", job_backtest, 0)                                                                                    \
+    X("bot_tick", job_bot_tick, 0)                                                                                    \
+    X("bot_cancel_orders", job_bot_cancel_orders, 0)
 
 #define JOB_HANDLER_DECLARE(type, fn, dev_only) int fn(job_ctx *j);
 JOB_HANDLERS(JOB_HANDLER_DECLARE)
@@ -23,4 +26,6 @@ typedef struct job_handler {
 
 /* The handler of type, or NULL (unknown here, or test-only outside test/development). */
 const job_handler *handler_find(const char *type);
+/* The bots' scheduler pass (worker/bots_job.c): queues the ticks of bots whose candle closed. */
+void bots_scheduler_tick(void);
 #endif

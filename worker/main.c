@@ -6,6 +6,7 @@
 #include "log.h"
 #include "mail.h"
 #include "queue_consumer.h"
+#include "handlers.h"
 #include "sweeper.h"
 #include "worker.h"
 #include <signal.h>
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
         mail_tick(&last_mail);
         worker_heartbeat(0);
         sweeper_tick();
+        bots_scheduler_tick();
         /* the read blocks at most until the next e-mail poll or sweep is due (Redis wakes it the
          * moment an entry arrives); its socket timeout is sized for the block (consumer_poll) */
         long block = config_int("mail.poll_ms");

@@ -3,7 +3,6 @@
 #include "modules.h"
 
 static const module upcoming[] = {
-    {"bots", "nav.trading", NULL, NULL, 0},
     {"banco", "nav.banco", NULL, NULL, 0},
     {"p2p", "nav.p2p", NULL, NULL, 0},
     {"affiliate", "nav.affiliate", NULL, NULL, 0},
@@ -18,9 +17,10 @@ static const module upcoming[] = {
 };
 
 const module *const all_modules[] = {
-    &dashboard_module, &markets_module, &upcoming[0], &jobs_module, &upcoming[1],  &upcoming[2],  &upcoming[3], &upcoming[4],
-    &upcoming[5],      &upcoming[6], &upcoming[7],  &upcoming[8],  &seguranca_module, &upcoming[9],
-    &auditoria_module, &upcoming[10], &admin_module, &upcoming[11], &account_module, &mfa_module,
-    &sessions_module,  &credentials_module, &privacy_module, &devmail_module, &auth_module, &system_module,
+    &dashboard_module, &bots_module, &markets_module, &jobs_module, &upcoming[0],  &upcoming[1],  &upcoming[2],
+    &upcoming[3],      &upcoming[4], &upcoming[5],  &upcoming[6],  &upcoming[7],  &seguranca_module, &upcoming[8],
+    &auditoria_module, &upcoming[9], &admin_module, &upcoming[10], &account_module, &mfa_module,
+    &sessions_module,  &credentials_module, &backtests_module, &privacy_module, &devmail_module, &auth_module,
+    &system_module,
     NULL,
 };

@@ -78,12 +78,30 @@ static int bt_next(const bt_series *series, int nseries, const size_t *pos)
     return best;
 }
 
+static int backtest_run_warm(const engine_config *cfg, const bt_series *series, const bt_series *warm, int nseries,
+                             double initial_balance, bt_progress_fn progress, void *ud, bt_result *out, char *err,
+                             size_t errlen);
+
 int backtest_run(const engine_config *cfg, const bt_series *series, int nseries, double initial_balance,
                  bt_progress_fn progress, void *ud, bt_result *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (!cfg || !series || nseries < 1 || nseries > ENGINE_MAX_SYMBOLS)
         return bt_fail(err, errlen, BT_EINVAL, "series: between 1 and %d symbols", ENGINE_MAX_SYMBOLS);
+    /* the warm-up candles are split off: the run proper sees only the candles it trades */
+    bt_series run[ENGINE_MAX_SYMBOLS], warm[ENGINE_MAX_SYMBOLS];
+    for (int s = 0; s < nseries; s++) {
+        size_t w = series[s].warmup < series[s].n ? series[s].warmup : series[s].n;
+        warm[s] = (bt_series){series[s].candles, w, 0};
+        run[s] = (bt_series){series[s].candles ? series[s].candles + w : NULL, series[s].n - w, 0};
+    }
+    return backtest_run_warm(cfg, run, warm, nseries, initial_balance, progress, ud, out, err, errlen);
+}
+
+static int backtest_run_warm(const engine_config *cfg, const bt_series *series, const bt_series *warm, int nseries,
+                             double initial_balance, bt_progress_fn progress, void *ud, bt_result *out, char *err,
+                             size_t errlen)
+{
     if (engine_config_check(cfg, err, errlen) < 0)
         return BT_EINVAL;
     size_t total = 0;
@@ -110,6 +128,12 @@ int backtest_run(const engine_config *cfg, const bt_series *series, int nseries,
         rc = bt_fail(err, errlen, BT_EINVAL, "initial_balance: must be a positive number");
         goto out;
     }
+    for (int k = 0; k < nseries; k++)
+        for (size_t i = 0; i < warm[k].n; i++)
+            if (engine_warm(e, k, &warm[k].candles[i]) < 0) {
+                rc = bt_fail(err, errlen, BT_EDATA, "series %d, warm-up candle %zu: invalid prices", k, i);
+                goto out;
+            }
     r.cfg = *cfg;
     r.nsymbols = nseries;
     r.initial_balance = initial_balance;

@@ -12,6 +12,8 @@
 typedef struct bt_series {
     const candle *candles;
     size_t n;
+    size_t warmup; /* the first `warmup` of the n candles only warm the indicators (engine_warm):
+                      history before the backtest's start, neither traded nor reported */
 } bt_series;
 
 /* Called about every 65,536 candles and once at the end with fraction = candles done / total

@@ -461,6 +461,42 @@ static inline __attribute__((always_inline)) int eng_step(engine *e, int s, cons
     return n;
 }
 
+int engine_warm(engine *e, int s, const candle *c)
+{
+    if (!e || s < 0 || s >= e->nsymbols || !c)
+        return ENGINE_EINVAL;
+    if (!eng_candle_ok(c))
+        return ENGINE_ECANDLE;
+    sig_update_kind(&e->sym[s].sig, c, e->cfg.kind);
+    return 0;
+}
+
+int engine_warmup_candles(const engine_config *cfg)
+{
+    const double *p = cfg->params;
+    double n = 0;
+    switch (cfg->kind) {
+    case STRATEGY_SMA_CROSS:
+        n = p[STRAT_CROSS_SLOW];
+        break;
+    case STRATEGY_EMA_CROSS:
+        n = 3 * p[STRAT_CROSS_SLOW];
+        break;
+    case STRATEGY_RSI_REVERSION:
+        n = 3 * p[STRAT_RSI_PERIOD];
+        break;
+    case STRATEGY_BOLLINGER_BREAKOUT:
+        n = p[STRAT_BB_PERIOD];
+        break;
+    case STRATEGY_MACD_TREND:
+        n = 3 * (p[STRAT_MACD_SLOW] + p[STRAT_MACD_SIGNAL]);
+        break;
+    default:
+        n = 0;
+    }
+    return n > 0 && n < 100000 ? (int)n : 0;
+}
+
 int engine_step(engine *e, int s, const candle *c, trade_event *ev, int maxev)
 {
     if (!e || s < 0 || s >= e->nsymbols || !c || !ev || maxev < ENGINE_MAX_STEP_EVENTS)

@@ -184,6 +184,16 @@ int engine_close_all(engine *e, int sym, int64_t time, trade_event *ev, int maxe
  * table, or dca's take-profit); the engine skips that check otherwise. */
 int engine_exits_armed(const engine_config *cfg);
 
+/* How many candles before the first traded one the strategy's indicators need to be settled:
+ * the longest period (three times it for the exponentially smoothed ones: EMA, MACD, RSI);
+ * 0 for grid and dca. Backtests and bots warm the engine on that many candles (at most
+ * backtests.warmup_max), so both start from the same state. */
+int engine_warmup_candles(const engine_config *cfg);
+/* Feeds one closed candle before the start to sym's indicators only: no fills, exits, orders,
+ * equity or candle count. Call before the first engine_step of sym, candles in order.
+ * 0, ENGINE_EINVAL or ENGINE_ECANDLE. */
+int engine_warm(engine *e, int sym, const candle *c);
+
 /* Cash plus every position at its symbol's last close. */
 double engine_equity(const engine *e);
 

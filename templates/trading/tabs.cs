@@ -1,0 +1,8 @@
+<?cs # trading/tabs.cs — the row of links between the trading pages (markets, bots, backtests, jobs,
+   # exchange keys); each trading page includes it under its heading after `set:page.tab = "<name>"`. ?><nav class="tabs" aria-label="<?cs var:Lang.nav.trading ?>">
+  <a href="/markets"<?cs if:page.tab == "markets" ?> aria-current="page"<?cs /if ?>><?cs var:Lang.trading.markets ?></a>
+  <a href="/bots"<?cs if:page.tab == "bots" ?> aria-current="page"<?cs /if ?>><?cs var:Lang.trading.bots ?></a>
+  <a href="/backtests"<?cs if:page.tab == "backtests" ?> aria-current="page"<?cs /if ?>><?cs var:Lang.trading.backtests ?></a>
+  <a href="/jobs"<?cs if:page.tab == "jobs" ?> aria-current="page"<?cs /if ?>><?cs var:Lang.trading.jobs ?></a>
+  <a href="/credentials"<?cs if:page.tab == "credentials" ?> aria-current="page"<?cs /if ?>><?cs var:Lang.trading.credentials ?></a>
+</nav>
