@@ -231,7 +231,7 @@ static int backtests_new_tx(void *arg)
     if (tq_exec(n->c, "backtests_job", "UPDATE backtests SET job_id = $3::bigint WHERE tenant_id = $1 AND id = $2::bigint",
                 2, u) != 1)
         return -1;
-    json_t *after = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "name", n->params[1], "exchange", n->params[2],
+    json_t *after = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", n->params[1], "exchange", n->params[2],
                               "symbols", n->params[3], "timeframe", n->params[4], "config", n->config, "job",
                               (json_int_t)n->job_id);
     int rc = after ? audit_record(n->c, "backtests.create", "backtest", n->id, NULL, after) : -1;
@@ -521,7 +521,7 @@ static int backtests_show(request *req, response *res)
                 json_object_set_new(d, "more_trades", json_true());
                 break;
             }
-            double pnl = json_number_value(json_object_get(t, "pnl"));
+            double pnl = json_number_value(json_object_get(t, "profit_abs"));
             json_array_append_new(
                 trades, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "symbol",
                                   json_string_value(json_object_get(t, "symbol")) ?: "", "entry",
@@ -529,7 +529,7 @@ static int backtests_show(request *req, response *res)
                                   bots_time_text(req->a, json_integer_value(json_object_get(t, "exit_time"))), "prices",
                                   arena_printf(req->a, "%.8g → %.8g", json_number_value(json_object_get(t, "entry_price")),
                                                json_number_value(json_object_get(t, "exit_price"))),
-                                  "pnl", backtests_num(req->a, json_object_get(t, "pnl"), 2, ""), "reason",
+                                  "pnl", backtests_num(req->a, json_object_get(t, "profit_abs"), 2, ""), "reason",
                                   json_string_value(json_object_get(t, "exit_reason")) ?: "", "sign",
                                   pnl > 0 ? 1 : pnl < 0 ? -1 : 0));
         }
