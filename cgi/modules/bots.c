@@ -670,9 +670,15 @@ static int bots_stop_all_tx(void *arg)
 }
 
 /* One click stops every running bot of the tenant; live bots' open orders are then cancelled
- * on the exchange by queued jobs, which retry until the exchange answers. */
+ * on the exchange by queued jobs, which retry until the exchange answers. The request must say
+ * confirm=1 so that a stray or replayed empty POST never stops a trader's bots. */
 static int bots_stop_all(request *req, response *res)
 {
+    const char *confirm = req_field(req, "confirm");
+    if (!confirm || strcmp(confirm, "1") != 0) {
+        res_error(req, res, 422, "confirm_required", render_lang_string(req->lang, "bots.stop_all_confirm"));
+        return 0;
+    }
     bots_stop_all_tx_arg s = {&req->cx, NULL};
     if (db_tx(bots_stop_all_tx, &s) != 0)
         return -1;

@@ -33,7 +33,7 @@
 <section class="card">
   <h2><?cs var:Lang.bots.stop_all ?></h2>
   <p class="muted"><?cs var:Lang.bots.stop_all_explain ?></p>
-  <form method="post" action="/bots/stop-all"><input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>"><button type="submit" class="danger"><?cs var:Lang.bots.stop_all ?></button></form>
+  <form method="post" action="/bots/stop-all"><input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>"><input type="hidden" name="confirm" value="1"><button type="submit" class="danger"><?cs var:Lang.bots.stop_all ?></button></form>
 </section>
 <?cs /if ?>
 <?cs if:data.can_halt ?>

@@ -167,7 +167,8 @@ test('an XSS corpus in every user-controlled field comes back escaped on every p
     ['/account/sessions', users.a],          // the browser (User-Agent) of a session
     ['/account/tokens', users.a],            // token name
     ['/configuracoes/roles', users.ceo],     // an employee's name
-    ['/auditoria', users.ceo],               // the token name inside an audit summary
+    // the token name inside an audit summary (filtered: the route walks above add many newer records)
+    ['/auditoria?action=account.token_create', users.ceo],
     [`/login?next=${encodeURIComponent('/' + PAYLOAD)}`, null], // a reflected query value
     [`/auditoria?action=${encodeURIComponent(PAYLOAD)}`, users.ceo],
   ];

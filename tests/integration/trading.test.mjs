@@ -230,7 +230,10 @@ test('stop-all stops every running bot of the tenant with one audit record', asy
   }
   const audits = () => psql(stack, "SELECT count(*) FROM audit_log WHERE action = 'bots.stop_all'");
   const a0 = Number(await audits());
-  const r = await apiPost(stack, me.cookie, me.csrf, '/api/v1/bots/stop-all');
+  const unconfirmed = await apiPost(stack, me.cookie, me.csrf, '/api/v1/bots/stop-all', {});
+  assert.equal(unconfirmed.res.status, 422, 'an empty body stops nothing');
+  assert.equal(await psql(stack, `SELECT count(*) FROM bots WHERE id IN (${ids}) AND status = 'running'`), '2');
+  const r = await apiPost(stack, me.cookie, me.csrf, '/api/v1/bots/stop-all', { confirm: true });
   assert.equal(r.res.status, 200);
   assert.ok(r.json.stopped >= 2);
   assert.equal(await psql(stack, `SELECT count(*) FROM bots WHERE id IN (${ids}) AND status = 'running'`), '0');
