@@ -56,8 +56,9 @@ static const char *bots_kind(int kind)
 /* Writes one engine event as bot_trades row seq. */
 static int bots_store_event(const char *bot, const char *tenant, const char *symbol, int seq, const trade_event *ev)
 {
-    char s[16], t[24], price[40], qty[40], fee[40], pnl[40];
+    char s[16], t[24], price[40], qty[40], fee[40], pnl[40], tid[24];
     snprintf(s, sizeof s, "%d", seq);
+    snprintf(tid, sizeof tid, "%lld", (long long)ev->trade_id);
     snprintf(t, sizeof t, "%lld", (long long)ev->time);
     snprintf(price, sizeof price, "%.17g", ev->price);
     snprintf(qty, sizeof qty, "%.17g", ev->qty);
@@ -65,12 +66,12 @@ static int bots_store_event(const char *bot, const char *tenant, const char *sym
     snprintf(pnl, sizeof pnl, "%.17g", ev->pnl);
     const int close = ev->kind == TEV_CLOSE;
     const char *p[] = {tenant, bot, s, bots_kind(ev->kind), symbol, t, price, qty, fee,
-                       close ? pnl : NULL, close ? exit_reason_name(ev->reason) : NULL};
+                       close ? pnl : NULL, close ? exit_reason_name(ev->reason) : NULL, tid};
     return db_exec(NULL, "bots_trade_insert",
-                   "INSERT INTO bot_trades (tenant_id, bot_id, seq, kind, symbol, time_ms, price, qty, fee, pnl, reason) "
-                   "VALUES ($1::bigint, $2::bigint, $3::int, $4, $5, $6::bigint, $7::float8, $8::float8, $9::float8, "
-                   "$10::float8, $11)",
-                   11, p) == 1
+                   "INSERT INTO bot_trades (tenant_id, bot_id, seq, kind, symbol, time_ms, price, qty, fee, pnl, reason, "
+                   "trade_id) VALUES ($1::bigint, $2::bigint, $3::int, $4, $5, $6::bigint, $7::float8, $8::float8, "
+                   "$9::float8, $10::float8, $11, $12::bigint)",
+                   12, p) == 1
                ? 0
                : -1;
 }

@@ -51,7 +51,8 @@ CREATE TABLE bot_trades (
     tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
     bot_id      BIGINT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
     seq         INT NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('open', 'close')),
+    kind        TEXT NOT NULL CHECK (kind IN ('open', 'add', 'close')), -- add: a DCA buy into an open trade
+    trade_id    BIGINT NOT NULL,  -- the engine's trade number: an open, its adds and its close share it
     symbol      TEXT NOT NULL,
     time_ms     BIGINT NOT NULL,
     price       DOUBLE PRECISION NOT NULL,

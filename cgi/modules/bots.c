@@ -398,7 +398,7 @@ static int bots_show(request *req, response *res)
         pnls, "initial_balance_text", inits, "pnl_sign", eq > init ? 1 : eq < init ? -1 : 0, "error",
         PQgetvalue(r, 0, 10), "last_candle", PQgetvalue(r, 0, 11), "credential", PQgetvalue(r, 0, 12));
     PGresult *t = tq_query(&req->cx, "bots_trades",
-                           "SELECT kind, symbol, time_ms, price, qty, fee, pnl, coalesce(reason, ''), seq "
+                           "SELECT kind, symbol, time_ms, price, qty, fee, pnl, coalesce(reason, ''), seq, trade_id "
                            "FROM bot_trades WHERE tenant_id = $1 AND bot_id = $2::bigint ORDER BY seq DESC LIMIT 200",
                            1, p);
     json_t *trades = json_array(), *open = json_array();
@@ -406,19 +406,20 @@ static int bots_show(request *req, response *res)
     for (int i = 0; t && i < PQntuples(t); i++) {
         int is_close = !strcmp(PQgetvalue(t, i, 0), "close");
         double pnl = PQgetisnull(t, i, 6) ? 0 : atof(PQgetvalue(t, i, 6));
-        json_t *row = json_pack("{s:s, s:s, s:I, s:s, s:f, s:f, s:f, s:s, s:i, s:I}", "kind", PQgetvalue(t, i, 0),
+        json_t *row = json_pack("{s:s, s:s, s:I, s:s, s:f, s:f, s:f, s:s, s:i, s:I, s:I}", "kind", PQgetvalue(t, i, 0),
                                 "symbol", PQgetvalue(t, i, 1), "time_ms", (json_int_t)atoll(PQgetvalue(t, i, 2)), "time",
                                 bots_time_text(req->a, atoll(PQgetvalue(t, i, 2))), "price", atof(PQgetvalue(t, i, 3)),
                                 "qty", atof(PQgetvalue(t, i, 4)), "fee", atof(PQgetvalue(t, i, 5)), "reason",
                                 PQgetvalue(t, i, 7), "pnl_sign", pnl > 0 ? 1 : pnl < 0 ? -1 : 0, "seq",
-                                (json_int_t)atoll(PQgetvalue(t, i, 8)));
+                                (json_int_t)atoll(PQgetvalue(t, i, 8)), "trade_id",
+                                (json_int_t)atoll(PQgetvalue(t, i, 9)));
         if (is_close) {
             json_object_set_new(row, "pnl", json_real(pnl));
             closed++;
         }
         json_array_append_new(trades, row);
     }
-    /* the open positions are the opens not yet matched by a close, oldest first */
+    /* the open positions are the buys (opens and DCA adds) of trades not yet closed, oldest first */
     bots_open_positions(trades, open);
     json_object_set_new(bot, "closed_trades", json_integer(closed));
     PGresult *o = tq_query(&req->cx, "bots_orders",

@@ -16,21 +16,21 @@ const char *bots_time_text(arena *a, int64_t ms)
 
 void bots_open_positions(const json_t *trades, json_t *open)
 {
-    /* trades are newest first: walking forward, a symbol's close hides everything older */
+    /* trades are newest first, so a trade's close is met before its buys; grid bots hold several
+     * trades of one symbol at once, hence the match on the engine's trade id, not the symbol */
     json_t *closed = json_object();
     size_t i;
     json_t *t;
     json_array_foreach(trades, i, t)
     {
-        const char *sym = json_string_value(json_object_get(t, "symbol"));
         const char *kind = json_string_value(json_object_get(t, "kind"));
-        if (!sym || !kind)
+        char key[24];
+        snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(t, "trade_id")));
+        if (!kind)
             continue;
-        if (!strcmp(kind, "close")) {
-            json_object_set_new(closed, sym, json_true());
-            continue;
-        }
-        if (!json_object_get(closed, sym))
+        if (!strcmp(kind, "close"))
+            json_object_set_new(closed, key, json_true());
+        else if (!json_object_get(closed, key))
             json_array_insert(open, 0, t); /* oldest first */
     }
     json_decref(closed);

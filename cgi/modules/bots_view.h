@@ -8,8 +8,8 @@
 
 /* "2024-01-02 03:04 UTC" for epoch ms. */
 const char *bots_time_text(arena *a, int64_t ms);
-/* From trades (newest first, as the page lists them: kind open/add/close, symbol), appends to
- * open the entries not yet closed: after the last close of a symbol, its opens and adds. */
+/* From trades (newest first, as the page lists them: kind open/add/close, trade_id), appends to
+ * open, oldest first, the opens and adds of every trade id that has no close yet. */
 void bots_open_positions(const json_t *trades, json_t *open);
 /* The realised profit over time from the closes in trades (newest first), as an SVG line chart
  * starting at 0; NULL when there is no close. */

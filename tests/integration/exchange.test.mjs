@@ -393,6 +393,11 @@ test('candles sync: klines paged into monthly partitions, closed candles only, a
   const a = JSON.parse(await psql(stack, "SELECT after FROM audit_log WHERE action = 'candles.sync' ORDER BY id DESC LIMIT 1"));
   assert.equal(a.rows, 1080);
   assert.equal(a.new, 1080);
+  assert.equal(a.pages, 2);
+  // the market's series summary (what the markets page and bot sync read) follows the sync
+  assert.equal(await psql(stack, `SELECT candles || ',' || first_open_time || ',' || last_open_time FROM market_series s
+    JOIN markets m ON m.id = s.market_id WHERE m.exchange = 'binance' AND m.symbol = 'BTCUSDT' AND s.timeframe = '1m'`),
+    `1080,${Date.UTC(2024, 0, 31, 22)},${Date.UTC(2024, 1, 1, 15, 59)}`);
   // again: the same rows, nothing new, one more audit row
   const again = await candles('sync', '--exchange', 'binance', '--symbol', 'BTCUSDT', '--timeframe', '1m', '--from', from, '--to', to);
   assert.match(again.stdout, /^synced 1080 candles \(0 new\)/m);

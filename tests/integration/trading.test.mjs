@@ -172,6 +172,35 @@ test('a paper bot fed candles over several ticks makes exactly the backtest\'s t
   assert.ok(Number(await psql(stack, `SELECT octet_length(state) FROM bots WHERE id = ${bot}`)) > 100);
 });
 
+test('DCA adds and several grid trades of one symbol are stored and shown as open positions by trade', async () => {
+  const cases = [
+    ['dca', { strategy: 'dca', params: { interval: 12, max_buys: 6, safety_orders: 2, safety_step_pct: 1, take_profit_pct: 50 },
+      risk: { stake_pct: 10 }, costs: { fee_bps: 10, slippage_bps: 5 } }, 'add'],
+    ['grid', { strategy: 'grid', params: { levels: 8, spacing_pct: 0.5, reference: 0 }, risk: {}, costs: { fee_bps: 10, slippage_bps: 5 } }, 'open'],
+  ];
+  for (const [name, config, kind] of cases) {
+    const c = await apiPost(stack, me.cookie, me.csrf, '/api/v1/bots', { name, exchange: 'demo', symbol: 'BTCUSDT', timeframe: '1h',
+      initial_balance: '10000', config });
+    assert.equal(c.res.status, 201, c.text);
+    const bot = c.json.id;
+    assert.equal((await apiPost(stack, me.cookie, me.csrf, `/api/v1/bots/${bot}/start`, { start: '2024-01-03' })).res.status, 200);
+    await waitFor(async () => (await psql(stack, `SELECT coalesce(last_candle_ms, 0) FROM bots WHERE id = ${bot}`)) !== '0', { timeoutMs: 20_000 });
+    assert.ok(Number(await psql(stack, `SELECT count(*) FROM bot_trades WHERE bot_id = ${bot} AND kind = '${kind}'`)) >= 2,
+      `${name}: at least two '${kind}' rows`);
+    // what is still open: every trade id with buys and no close, as the database sees it
+    const stillOpen = await psql(stack, `SELECT count(*) FROM bot_trades b WHERE bot_id = ${bot} AND kind <> 'close'
+      AND NOT EXISTS (SELECT 1 FROM bot_trades c WHERE c.bot_id = b.bot_id AND c.trade_id = b.trade_id AND c.kind = 'close')`);
+    const page = await getJson(`/bots/${bot}`);
+    assert.equal(page.res.status, 200, page.text);
+    assert.equal(page.json.open_trades.length, Number(stillOpen), `${name}: open positions listed by trade`);
+    if (name === 'grid') {
+      const ids = new Set(page.json.open_trades.map((t) => t.trade_id));
+      assert.equal(ids.size, page.json.open_trades.length, 'one open row per grid trade');
+      assert.ok(Number(await psql(stack, `SELECT count(DISTINCT trade_id) FROM bot_trades WHERE bot_id = ${bot}`)) >= 2, 'several grid trades');
+    }
+  }
+});
+
 test('bad bot input gets 422 and stores nothing; live needs a plan and a validated key', async () => {
   const count = () => psql(stack, 'SELECT count(*) FROM bots');
   const before = await count();

@@ -1,0 +1,39 @@
+// tests/integration/demo_trading.test.mjs — the trading data dev/up adds (dev/demo-trading.mjs):
+// demo markets, finished backtests and a paper bot that has traded; a second run adds nothing.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { run, startStack, REPO } from './harness.mjs';
+import { psql, waitFor } from './lib.mjs';
+
+let stack;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+const demoTenant = "(SELECT tenant_id FROM users WHERE email = 'demo@botcriptofy.dev')";
+
+test('dev/demo-trading makes demo markets, two finished backtests and a trading paper bot, once', async () => {
+  const script = path.join(REPO, 'dev', 'demo-trading.mjs');
+  const first = await run(process.execPath, [script, stack.varDir]);
+  assert.match(first.stdout, /demo trading data: 3 demo markets/);
+  assert.equal(await psql(stack, "SELECT string_agg(symbol, ',' ORDER BY symbol) FROM markets WHERE exchange = 'demo'"), 'BTCUSDT,ETHUSDT,SOLUSDT');
+  const hours = Math.floor((Date.now() - Date.UTC(2025, 0, 1)) / 3600_000);
+  assert.equal(Number(await psql(stack, `SELECT candles FROM market_series s JOIN markets m ON m.id = s.market_id
+    WHERE m.exchange = 'demo' AND m.symbol = 'BTCUSDT' AND s.timeframe = '1h'`)), hours);
+  assert.equal(await psql(stack, `SELECT count(*) FROM backtests b JOIN jobs j ON j.id = b.job_id
+    WHERE b.tenant_id = ${demoTenant} AND j.status = 'done'`), '2');
+  const bot = await psql(stack, `SELECT id FROM bots WHERE tenant_id = ${demoTenant} AND mode = 'paper' AND status = 'running'`);
+  assert.ok(Number(bot) > 0, 'a running paper bot');
+  // its first tick trades the two months of history it was started on
+  await waitFor(async () => Number(await psql(stack, `SELECT count(*) FROM bot_trades WHERE bot_id = ${bot} AND kind = 'close'`)) > 0,
+    { timeoutMs: 30_000, intervalMs: 250 });
+  await run(process.execPath, [script, stack.varDir]);
+  assert.equal(await psql(stack, `SELECT count(*) FROM bots WHERE tenant_id = ${demoTenant}`), '1', 'the second run adds no bot');
+  assert.equal(await psql(stack, `SELECT count(*) FROM backtests WHERE tenant_id = ${demoTenant}`), '2', 'nor backtests');
+});
