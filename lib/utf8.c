@@ -1,6 +1,7 @@
 /* utf8.c — the one UTF-8 validator: parsers reject what it refuses, the escaper replaces it.
  * Lead-byte ranges and the overlong/surrogate rules follow RFC 3629. */
 #include "utf8.h"
+#include <string.h>
 
 size_t utf8_seq(const unsigned char *s, size_t n)
 {
@@ -46,4 +47,19 @@ int utf8_valid(const char *str, size_t n)
         i += len;
     }
     return 1;
+}
+
+int utf8_label_ok(const char *s, size_t max_chars)
+{
+    size_t n = s ? strlen(s) : 0, chars = 0;
+    if (!n || n > 4 * max_chars || !utf8_valid(s, n))
+        return 0;
+    for (size_t i = 0; i < n; chars++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return 0;
+        size_t k = ch < 0x80 ? 1 : utf8_seq((const unsigned char *)s + i, n - i);
+        i += k ? k : 1;
+    }
+    return chars <= max_chars;
 }

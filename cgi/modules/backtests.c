@@ -178,17 +178,7 @@ static json_t *backtests_market_keys(request *req)
 
 static int backtests_name_ok(const char *s)
 {
-    size_t n = s ? strlen(s) : 0, chars = 0;
-    if (!n || n > 320 || !utf8_valid(s, n))
-        return 0;
-    for (size_t i = 0; i < n; chars++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f)
-            return 0;
-        size_t k = ch < 0x80 ? 1 : utf8_seq((const unsigned char *)s + i, n - i);
-        i += k ? k : 1;
-    }
-    return chars <= 80;
+    return utf8_label_ok(s, 80);
 }
 
 typedef struct backtests_new_tx_arg {

@@ -159,20 +159,9 @@ static void bots_err(request *req, json_t *errors, const char *field)
     json_object_set_new(errors, field, json_string(render_lang_string(req->lang, key)));
 }
 
-/* 1..80 characters of valid UTF-8 without control characters. */
 static int bots_name_ok(const char *s)
 {
-    size_t n = s ? strlen(s) : 0, chars = 0;
-    if (!n || n > 320 || !utf8_valid(s, n))
-        return 0;
-    for (size_t i = 0; i < n; chars++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f)
-            return 0;
-        size_t k = ch < 0x80 ? 1 : utf8_seq((const unsigned char *)s + i, n - i);
-        i += k ? k : 1;
-    }
-    return chars <= 80;
+    return utf8_label_ok(s, 80);
 }
 
 /* A validated submission, ready for SQL. */

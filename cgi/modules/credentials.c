@@ -96,20 +96,9 @@ static int credentials_ascii_ok(const char *s, size_t lo, size_t hi, int spaces,
     return 1;
 }
 
-/* 1..60 characters of valid UTF-8 without control characters. */
 static int credentials_label_ok(const char *s)
 {
-    size_t n = strlen(s), chars = 0;
-    if (!n || !utf8_valid(s, n))
-        return 0;
-    for (size_t i = 0; i < n; chars++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f)
-            return 0;
-        size_t k = ch < 0x80 ? 1 : utf8_seq((const unsigned char *)s + i, n - i);
-        i += k ? k : 1;
-    }
-    return chars >= 1 && chars <= 60;
+    return utf8_label_ok(s, 60);
 }
 
 /* Copy-pasted keys often carry surrounding blanks; they are never part of a key. */

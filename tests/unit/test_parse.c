@@ -543,6 +543,26 @@ END_TEST
 
 /* ---- utf8_valid ---- */
 
+START_TEST(test_utf8_label_ok)
+{
+    ck_assert(utf8_label_ok("Meu robô BTC", 80));
+    ck_assert(utf8_label_ok("a", 1));
+    ck_assert(!utf8_label_ok("", 80));
+    ck_assert(!utf8_label_ok(NULL, 80));
+    ck_assert(!utf8_label_ok("ab", 1));
+    ck_assert(!utf8_label_ok("tab\there", 80));
+    ck_assert(!utf8_label_ok("del\x7f", 80));
+    ck_assert(!utf8_label_ok("bad \xc3\x28", 80));
+    /* counted in characters, not bytes: 60 four-byte emoji fit 60, 61 do not */
+    char buf[4 * 61 + 1] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(buf, "\xf0\x9f\x9a\x80");
+    ck_assert(utf8_label_ok(buf, 60));
+    strcat(buf, "\xf0\x9f\x9a\x80");
+    ck_assert(!utf8_label_ok(buf, 60));
+}
+END_TEST
+
 START_TEST(test_utf8_valid_cases)
 {
     ck_assert_int_eq(utf8("", 0), 1);
@@ -656,6 +676,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("utf8_kv");
     tcase_add_test(tc, test_utf8_valid_cases);
+    tcase_add_test(tc, test_utf8_label_ok);
     tcase_add_test(tc, test_kv_list);
     tcase_add_test(tc, test_url_encode_round_trip);
     suite_add_tcase(s, tc);
