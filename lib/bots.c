@@ -44,7 +44,7 @@ typedef struct bots_tick_run {
     json_t *result;
     char err[256];
     int fail;          /* BOTS_TICK_FAIL: the bot cannot run */
-    int live_orders;   /* orders inserted for a live bot, to send after COMMIT */
+    int live;          /* a running live bot: its unsent orders go out after COMMIT */
     engine *e;
 } bots_tick_run;
 
@@ -116,7 +116,7 @@ static int bots_tick_tx(void *arg)
     json_decref(t->result);
     t->result = NULL;
     t->fail = 0;
-    t->live_orders = 0;
+    t->live = 0;
     char id[24];
     snprintf(id, sizeof id, "%lld", t->bot_id);
     const char *p[] = {id};
@@ -147,6 +147,9 @@ static int bots_tick_tx(void *arg)
         t->result = json_pack("{s:s}", "skipped", "halted");
         goto out;
     }
+    /* set before the candles are read: a retried tick that finds none still sends what an earlier
+     * attempt committed but could not send */
+    t->live = !strcmp(mode, "live");
     json_error_t je;
     json_t *cj = json_loads(PQgetvalue(r, 0, 2), 0, &je);
     engine_config cfg;
@@ -220,13 +223,9 @@ static int bots_tick_tx(void *arg)
         }
         last = rows[i].open_time;
     }
-    if (!strcmp(mode, "live") && n) {
-        int k = bots_queue_orders(id, tenant, symbol, e, seq);
-        if (k < 0) {
-            rc = -1;
-            goto out;
-        }
-        t->live_orders = k;
+    if (t->live && n && bots_queue_orders(id, tenant, symbol, e, seq) < 0) {
+        rc = -1;
+        goto out;
     }
     size_t sz = engine_state_size(e);
     unsigned char *blob_out = malloc(sz);
@@ -349,7 +348,7 @@ int bots_tick(long long bot_id, long long tenant_id, json_t **result, char *err,
         json_decref(t.result);
         return BOTS_TICK_RETRY;
     }
-    if (t.live_orders && bots_send_orders(bot_id, err, errlen) != 0) {
+    if (t.live && bots_send_orders(bot_id, err, errlen) != 0) {
         json_decref(t.result);
         return BOTS_TICK_RETRY;
     }
@@ -395,8 +394,10 @@ static exchange *bots_exchange(arena *a, long long bot_id, char *symbol, size_t 
     return ex;
 }
 
-/* Sends the bot's orders still 'new'. The client order id makes a resend safe: the adapter looks
- * an unknown outcome up by it before placing the order again. */
+/* Sends the bot's orders still 'new', each looked up by its client order id first: a row still
+ * 'new' may have been sent before (an attempt whose answer was lost, a worker killed after the
+ * send), and Binance accepts the client id of a filled order again, so only the look-up keeps a
+ * retried tick from buying twice. Within one send the adapter does the same for a lost answer. */
 static int bots_send_orders(long long bot_id, char *err, size_t errlen)
 {
     arena a;
@@ -446,7 +447,9 @@ static int bots_send_orders(long long bot_id, char *err, size_t errlen)
             rq.quantity = fitted;
         }
         exchange_order o;
-        int e = exchange_place_order(ex, &rq, &o);
+        int e = exchange_get_order(ex, symbol, NULL, rq.client_order_id, &o);
+        if (e == EXCHANGE_ERR_NOT_FOUND)
+            e = exchange_place_order(ex, &rq, &o);
         const exchange_error *xe = exchange_last_error(ex);
         if (e == EXCHANGE_ERR_UNAVAILABLE || e == EXCHANGE_ERR_RATE_LIMIT || e == EXCHANGE_ERR_UNKNOWN ||
             e == EXCHANGE_ERR_TIMESTAMP) {

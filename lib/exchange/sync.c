@@ -1,5 +1,5 @@
 /* sync.c — exchange klines into the candles table: reads a range page by page (closed candles
- * only), then stores it through market_store (one audited transaction, partitions, series summary). */
+ * only), then hands them to the candle store (lib/market_store.h) in one audited transaction. */
 #include "sync.h"
 #include "arena.h"
 #include "db.h"
@@ -68,6 +68,12 @@ int exchange_sync_klines(exchange *ex, const char *symbol, const char *timeframe
         for (size_t i = 0; i < got; i++)
             if (page[i].open_time >= cursor && page[i].open_time < end)
                 page[kept++] = page[i];
+        if (!kept) {
+            /* nothing more in the range (a gap to its end, or a market not yet listed); an empty
+             * page may come as no array at all, which memcpy must never be handed */
+            free(page);
+            break;
+        }
         if (n + kept > cap) {
             size_t ncap = cap ? cap * 2 : 1024;
             while (ncap < n + kept)
@@ -84,8 +90,6 @@ int exchange_sync_klines(exchange *ex, const char *symbol, const char *timeframe
         memcpy(all + n, page, kept * sizeof *page);
         n += kept;
         free(page);
-        if (!kept)
-            break; /* nothing more in the range (a gap to its end, or a market not yet listed) */
         cursor = all[n - 1].open_time + tf;
     }
     out->fetched = (long)n;
@@ -93,23 +97,25 @@ int exchange_sync_klines(exchange *ex, const char *symbol, const char *timeframe
         return 0;
     out->first_ms = all[0].open_time;
     out->last_ms = all[n - 1].open_time;
-    /* the one store every import path shares: partitions, upsert, series summary, audit */
+    /* the one candle store: the market row, partitions, the upsert, the market_series summary
+     * that bots, backtests and the markets page read, one audit record, the cache tag */
     arena a;
     arena_init(&a, 16384);
     ctx c = {.a = &a, .user_id = 0, .tenant_id = 0, .ip = "", .request_id = ""};
     market_ref m = {ex->ops->name, si.symbol, si.base[0] ? si.base : NULL, si.quote[0] ? si.quote : NULL};
     json_t *extra = json_pack("{s:i}", "pages", out->pages);
-    market_store_result msr;
-    int drc = extra ? market_store_candles(&c, &m, timeframe, "candles.sync", all, n, extra, &msr) : MARKET_STORE_DB;
+    market_store_result res;
+    int drc = extra ? market_store_candles(&c, &m, timeframe, "candles.sync", all, n, extra, &res) : MARKET_STORE_DB;
     json_decref(extra);
     arena_destroy(&a);
     free(all);
-    if (drc != 0) {
+    if (drc == 0) {
+        out->market_id = res.market_id;
+        out->inserted = res.inserted;
+    } else {
         log_error("candles sync %s %s %s: nothing stored: %s", ex->ops->name, symbol, timeframe,
-                  drc == MARKET_STORE_EINVAL ? "not a valid market" : db_error());
+                  drc == MARKET_STORE_EINVAL ? "the exchange named assets that are not valid here" : db_error());
         return EXCHANGE_SYNC_ERR_DB;
     }
-    out->market_id = msr.market_id;
-    out->inserted = msr.inserted;
     return 0;
 }

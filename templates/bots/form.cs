@@ -23,6 +23,7 @@
         <option value="live"<?cs if:data.form.mode == "live" ?> selected<?cs /if ?>><?cs var:Lang.bots.mode_live ?></option>
       </select></label>
     <?cs if:data.errors.mode ?><p class="alert"><?cs var:data.errors.mode ?></p><?cs /if ?>
+    <?cs if:data.errors.live_plan ?><p class="alert"><?cs var:data.errors.live_plan ?></p><?cs /if ?>
     <label><?cs var:Lang.bots.credential ?>
       <select name="credential_id"><option value=""></option><?cs each:c = data.credentials ?><option value="<?cs var:c.id ?>"<?cs if:c.id == data.form.credential_id ?> selected<?cs /if ?>><?cs var:c.exchange ?> · <?cs var:c.label ?> (<?cs var:c.key_mask ?>)</option><?cs /each ?></select></label>
     <?cs if:!subcount(data.credentials) ?><p class="muted"><?cs var:Lang.bots.no_credential ?></p><?cs /if ?>

@@ -402,6 +402,9 @@ test('candles sync: klines paged into monthly partitions, closed candles only, a
   const again = await candles('sync', '--exchange', 'binance', '--symbol', 'BTCUSDT', '--timeframe', '1m', '--from', from, '--to', to);
   assert.match(again.stdout, /^synced 1080 candles \(0 new\)/m);
   assert.equal(await audits('candles.sync'), 2);
+  // the series summary the markets list, backtests and bots read counts each candle once
+  assert.equal(await psql(stack, `SELECT candles || ',' || first_open_time || ',' || last_open_time FROM market_series WHERE ${M}`),
+    `1080,${Date.UTC(2024, 0, 31, 22)},${Date.UTC(2024, 1, 1, 15, 59)}`);
   // up to now: the candle still open is left for the next run
   const now = fake.now();
   const recent = await candles('sync', '--exchange', 'binance', '--symbol', 'ETHUSDT', '--timeframe', '1h',

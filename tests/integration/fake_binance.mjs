@@ -4,7 +4,9 @@
 //   const fake = await startFakeBinance({ keys: { KEY: { secret: SECRET } } });
 //   startStack({ config: { 'exchange.binance.base_url': fake.url } });
 //   fake.fail(2, { status: 503 });      // the next 2 matching requests fail
+//   fake.fail(3, { path, method, skip: 1 }); // let one matching request through, fail the 3 after it
 //   fake.hang(1);                       // the next request never gets an answer
+//   fake.setMarketTime(ms);             // market data as of a past moment: klines closed by then, its price
 //   await fake.down(); await fake.up(); // connection refused, then back on the same port
 //   fake.requests                       // what it received: method, path, params, apiKey, status, code, at
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -72,6 +74,8 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
     skewMs,
     weightFloor: 0,
     faults: [],
+    marketTime: null,
+    marketTf: TF['1h'],
 
     /** Adds an API key: { secret, canTrade = true, balances = { USDT: '100000', BTC: '2' } }. */
     addKey(apiKey, { secret, canTrade = true, balances = { USDT: '100000.00000000', BTC: '2.00000000', ETH: '10.00000000' } }) {
@@ -79,10 +83,11 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
       for (const [a, v] of Object.entries(balances)) bal.set(a, { free: toU(v), locked: 0n });
       accounts.set(apiKey, { secret, canTrade, balances: bal });
     },
-    /** The next n requests matching { path, method } answer status (with Retry-After seconds when given);
-     *  with process: true the request is carried out first and only the answer is replaced (outcome unknown). */
-    fail(n, { status = 503, retryAfter, path, method, process = false } = {}) {
-      fake.faults.push({ n, status, retryAfter, path, method, process });
+    /** The next n requests matching { path, method } answer status (with Retry-After seconds when given),
+     *  after the first `skip` of them went through untouched; with process: true the request is carried
+     *  out first and only the answer is replaced (outcome unknown). */
+    fail(n, { status = 503, retryAfter, path, method, process = false, skip = 0 } = {}) {
+      fake.faults.push({ n, status, retryAfter, path, method, process, skip });
     },
     /** The next n requests matching { path, method } get no answer at all (a client timeout). */
     hang(n, { path, method } = {}) {
@@ -98,6 +103,19 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
     now() {
       return Date.now() + fake.skewMs;
     },
+    /** Market data as of a past moment ms (null: now), for bots stepped candle by candle: klines end with
+     *  the last candle closed by ms, and the ticker and market orders trade at the open of the candle of
+     *  `timeframe` holding ms (fakeKline's). The server clock, which signatures are checked against, stays. */
+    setMarketTime(ms, timeframe = '1h') {
+      fake.marketTime = ms;
+      fake.marketTf = TF[timeframe];
+    },
+    /** The price market orders fill at now. */
+    price(symbol) {
+      if (fake.marketTime === null) return SYMBOLS[symbol].price;
+      const t = Math.floor(fake.marketTime / fake.marketTf) * fake.marketTf;
+      return fakeKline(t, fake.marketTf).open.toFixed(8);
+    },
     /** Requests received for path (and method). */
     count(path, method) {
       return fake.requests.filter((r) => r.path === path && (!method || r.method === method)).length;
@@ -107,6 +125,7 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
       fake.faults.length = 0;
       fake.weightFloor = 0;
       fake.skewMs = 0;
+      fake.marketTime = null;
       weights.clear();
     },
     /** Stops listening and drops every connection: clients get "connection refused". */
@@ -134,6 +153,10 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
   function takeFault(method, path) {
     const f = fake.faults.find((x) => x.n > 0 && (!x.path || x.path === path) && (!x.method || x.method === method));
     if (!f) return null;
+    if (f.skip > 0) {
+      f.skip--;
+      return null;
+    }
     f.n--;
     return f;
   }
@@ -222,7 +245,7 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
     }
     let qty = q.get('quantity');
     const quoteQty = q.get('quoteOrderQty');
-    const price = type === 'LIMIT' ? q.get('price') : s.price;
+    const price = type === 'LIMIT' ? q.get('price') : fake.price(symbol);
     if (type === 'LIMIT' && (!isDecimal(price) || !q.get('timeInForce'))) return fail(res, rec, ERR.mandatory);
     if (type === 'MARKET' && !qty && isDecimal(quoteQty)) {
       const step = toU(s.stepSize);
@@ -285,8 +308,9 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
     const end = q.get('endTime') ? Number(q.get('endTime')) : now;
     let t = q.get('startTime') ? Math.ceil(Number(q.get('startTime')) / tf) * tf : Math.floor(now / tf) * tf - (limit - 1) * tf;
     const out = [];
-    // the candle still open is included, as Binance does: its close time lies in the future
-    while (out.length < limit && t <= end && t <= now) {
+    // the candle still open is included, as Binance does: its close time lies in the future (with a
+    // market time set, its history ends with the last candle closed by then)
+    while (out.length < limit && t <= end && t <= now && (fake.marketTime === null || t + tf <= fake.marketTime)) {
       const k = fakeKline(t, tf);
       out.push([t, k.open.toFixed(8), k.high.toFixed(8), k.low.toFixed(8), k.close.toFixed(8), k.volume.toFixed(8),
         t + tf - 1, (k.volume * k.close).toFixed(8), 42, '0.75000000', (0.75 * k.close).toFixed(8), '0']);
@@ -362,7 +386,7 @@ export async function startFakeBinance({ keys = {}, skewMs = 0, weightLimit = 60
     if (m === 'GET' && path === '/api/v3/ticker/price') {
       const s = SYMBOLS[q.get('symbol')];
       if (!s) return fail(res, rec, ERR.badSymbol);
-      return send(res, rec, 200, { symbol: q.get('symbol'), price: s.price });
+      return send(res, rec, 200, { symbol: q.get('symbol'), price: fake.price(q.get('symbol')) });
     }
     if (m === 'GET' && path === '/api/v3/klines') return klines(q, res, rec);
 
