@@ -45,6 +45,7 @@ typedef struct bots_tick_run {
     char err[256];
     int fail;          /* BOTS_TICK_FAIL: the bot cannot run */
     int live;          /* a running live bot: its unsent orders go out after COMMIT */
+    size_t candles;    /* candles this transaction fed the engine */
     engine *e;
 } bots_tick_run;
 
@@ -191,8 +192,10 @@ static int bots_tick_tx(void *arg)
         }
     }
     size_t n = 0;
-    if (candles_db_range(exch, symbol, tf, last + 1, INT64_MAX, (size_t)config_int("bots.max_candles_per_tick"), now_ms,
-                         &rows, &n) != 0) {
+    /* a live bot takes one candle per transaction, so that every decision becomes an order before
+     * the next candle is traded (see bots_tick) */
+    size_t limit = t->live ? 1 : (size_t)config_int("bots.max_candles_per_tick");
+    if (candles_db_range(exch, symbol, tf, last + 1, INT64_MAX, limit, now_ms, &rows, &n) != 0) {
         rc = -1;
         goto out;
     }
@@ -257,6 +260,7 @@ static int bots_tick_tx(void *arg)
         if (rc != 0)
             goto out;
     }
+    t->candles = n;
     t->result = json_pack("{s:i, s:i, s:f}", "candles", (int)n, "events", seq - first_seq, "equity", engine_equity(e));
 out:
     free(warm);
@@ -328,30 +332,48 @@ static int bots_send_orders(long long bot_id, char *err, size_t errlen);
 
 int bots_tick(long long bot_id, long long tenant_id, json_t **result, char *err, size_t errlen)
 {
-    bots_tick_run t = {bot_id, tenant_id, NULL, "", 0, 0, NULL};
+    bots_tick_run t = {bot_id, tenant_id, NULL, "", 0, 0, 0, NULL};
     t.e = malloc(sizeof *t.e);
     if (!t.e) {
         snprintf(err, errlen, "out of memory");
         return BOTS_TICK_RETRY;
     }
     bots_sync_market(bot_id);
-    int rc = db_tx(bots_tick_tx, &t);
+    /* A live bot that missed candles (the worker was down) catches up one candle per round, each
+     * round's orders sent before the next candle is traded: the account on the exchange then holds
+     * what the engine holds, instead of positions the engine opened and closed on paper alone. */
+    long rounds = config_int("bots.max_candles_per_tick"), candles = 0;
+    int rc = 0;
+    for (long round = 0; round < rounds; round++) {
+        json_decref(t.result);
+        t.result = NULL;
+        t.candles = 0;
+        rc = db_tx(bots_tick_tx, &t);
+        if (rc == -2 || t.fail) {
+            free(t.e);
+            snprintf(err, errlen, "%s", t.err);
+            bots_set_error(bot_id, t.err);
+            json_decref(t.result);
+            return BOTS_TICK_FAIL;
+        }
+        if (rc != 0) {
+            free(t.e);
+            snprintf(err, errlen, "database unavailable: %s", db_error());
+            json_decref(t.result);
+            return BOTS_TICK_RETRY;
+        }
+        if (t.live && bots_send_orders(bot_id, err, errlen) != 0) {
+            free(t.e);
+            json_decref(t.result);
+            return BOTS_TICK_RETRY;
+        }
+        candles += (long)t.candles;
+        if (!t.live || !t.candles)
+            break;
+    }
     free(t.e);
-    if (rc == -2 || t.fail) {
-        snprintf(err, errlen, "%s", t.err);
-        bots_set_error(bot_id, t.err);
-        json_decref(t.result);
-        return BOTS_TICK_FAIL;
-    }
-    if (rc != 0) {
-        snprintf(err, errlen, "database unavailable: %s", db_error());
-        json_decref(t.result);
-        return BOTS_TICK_RETRY;
-    }
-    if (t.live && bots_send_orders(bot_id, err, errlen) != 0) {
-        json_decref(t.result);
-        return BOTS_TICK_RETRY;
-    }
+    if (t.result && t.live)
+        json_object_set_new(t.result, "candles", json_integer(candles));
     if (result)
         *result = t.result;
     else

@@ -337,3 +337,30 @@ test('live bots: a read-only, unvalidated or foreign key is refused with nothing
   assert.ok([h0, hour()].includes(Number(await psql(stack, `SELECT start_ms FROM bots WHERE id = ${b.json.id}`))), 'the current hour');
   assert.equal((await post(`/api/v1/bots/${b.json.id}/stop`)).res.status, 200);
 });
+
+test('a live bot that missed candles catches up one candle at a time: every decision reaches the exchange', async () => {
+  // a second bot, as if its worker had been down since C + 10: one tick meets every candle stored
+  // since (up to C + 201, from the ticks above), with two buys (C + 18, C + 118) and two sells
+  // (C + 100, C + 200) among them
+  const create = await post('/api/v1/bots', { name: 'BTC catch-up', exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1h', mode: 'live',
+    credential_id: String(A.credId), initial_balance: '1000', config: CONFIG });
+  assert.equal(create.res.status, 201, create.text);
+  const bot = create.json.id;
+  await psql(stack, `UPDATE bots SET start_ms = ${at(C + 10)} WHERE id = ${bot}`);
+  marketAt(C + 202);
+  fake.requests.length = 0;
+  assert.equal((await post(`/api/v1/bots/${bot}/start`)).res.status, 200);
+  const job = Number(await psql(stack, `SELECT max(id) FROM jobs WHERE type = 'bot_tick' AND params->>'bot_id' = '${bot}'`));
+  const done = await jobDone(job);
+  assert.equal(done.result.candles, 193, 'C + 10 .. C + 202');
+  const o = await orders(bot);
+  assert.deepEqual(o.map((x) => `${x.cid} ${x.status}`), [0, 1, 2, 3].map((n) => `bcf${bot}-${n}-${n % 2 ? 's' : 'b'} FILLED`),
+    'each buy and sell the engine decided was sent');
+  assert.deepEqual(posts(`bcf${bot}-`).map((q) => q.params.newClientOrderId), o.map((x) => x.cid), 'in order, once each');
+  const t = await trades(bot);
+  assert.deepEqual(t.map((x) => `${x.kind} ${x.time}`), [`open ${at(C + 19)}`, `close ${at(C + 101)}`, `open ${at(C + 119)}`, `close ${at(C + 201)}`]);
+  // each sell is the quantity the engine bought just before: nothing of this bot is left open
+  assert.equal(Number(o[1].qty), t[0].qty);
+  assert.equal(Number(o[3].qty), t[2].qty);
+  assert.equal((await post(`/api/v1/bots/${bot}/stop`)).res.status, 200);
+});
