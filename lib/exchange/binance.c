@@ -842,6 +842,7 @@ static int bn_place_order(exchange *ex, const exchange_order_req *rq, exchange_o
 const exchange_ops exchange_binance_ops = {
     .name = "binance",
     .needs_credentials_for_market_data = 0,
+    .simulated = 0,
     .open = bn_open,
     .close = bn_close,
     .ping = bn_ping,

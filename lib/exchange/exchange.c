@@ -10,11 +10,14 @@
 #include <string.h>
 
 extern const exchange_ops exchange_binance_ops;
+extern const exchange_ops exchange_paper_ops;
 
-/* Every adapter, by name. The paper exchange (simulated fills on the trading engine) joins this
- * table; credentials for exchanges missing here can be stored, but are never validated or traded. */
+/* Every adapter, by name: Binance spot, and the paper exchange (paper.c: a simulated account that
+ * fills on the candles fed to it, with the trading engine's fill arithmetic). Credentials for
+ * exchanges missing here can be stored, but are never validated or traded through. */
 static const exchange_ops *const exchange_adapters[] = {
     &exchange_binance_ops,
+    &exchange_paper_ops,
 };
 
 const exchange_ops *exchange_find(const char *name)

@@ -99,6 +99,9 @@ typedef struct exchange exchange;
 typedef struct exchange_ops {
     const char *name;                  /* "binance" */
     int needs_credentials_for_market_data;
+    /* 1 for a simulated venue (the paper exchange): it has no market of its own to fetch candles
+     * from; its prices are the candles fed to it. */
+    int simulated;
     int (*open)(exchange *ex);         /* sets up ex->priv; 0 or -1 */
     void (*close)(exchange *ex);
     int (*ping)(exchange *ex);

@@ -1,6 +1,7 @@
 /* engine.c — engine_step: fills at the open of the candle after a decision, stop/take-profit/
  * trailing/ROI exits inside the candle (worst case first), then signals and orders on its close. */
 #include "engine.h"
+#include "fills.h"
 #include "signals_inline.h"
 #include <math.h>
 #include <string.h>
@@ -61,12 +62,12 @@ double engine_equity(const engine *e)
 
 static double eng_fee_rate(const engine *e)
 {
-    return e->cfg.costs.fee_bps / 10000.0;
+    return fill_rate(e->cfg.costs.fee_bps);
 }
 
 static double eng_slip(const engine *e)
 {
-    return e->cfg.costs.slippage_bps / 10000.0;
+    return fill_rate(e->cfg.costs.slippage_bps);
 }
 
 /* A symbol's quantity is re-summed from its trades after each fill, so adds and closes cannot
@@ -86,13 +87,11 @@ static engine_trade *eng_first_trade(engine *e, int s)
     return m ? &e->trades[__builtin_ctzll(m)] : NULL;
 }
 
-/* Sells the whole trade at market price px (before slippage) and frees its slot. */
+/* Sells the whole trade at market price px (before slippage, fills.h) and frees its slot. */
 static void eng_close(engine *e, engine_trade *t, double px, int64_t time, int reason, trade_event *ev)
 {
-    double price = px * (1.0 - eng_slip(e));
-    double gross = t->qty * price;
-    double fee = gross * eng_fee_rate(e);
-    double proceeds = gross - fee;
+    double price, fee;
+    double proceeds = fill_sell(t->qty, px, eng_fee_rate(e), eng_slip(e), &price, &fee);
     int s = t->sym;
     engine_symbol *sym = &e->sym[s];
     memset(ev, 0, sizeof *ev);
@@ -128,16 +127,15 @@ static void eng_close(engine *e, engine_trade *t, double px, int64_t time, int r
 
 /* Spends up to `amount` quote (capped by cash) at market price px (before slippage): cash goes
  * down by exactly the amount spent (*spent), which buys qty = amount / (price × (1 + fee rate)),
- * the fee being fee rate × qty × price. Returns qty, or 0 when nothing could be bought. */
+ * the fee being fee rate × qty × price (fill_buy_amount in fills.h, which the paper exchange
+ * shares). Returns qty, or 0 when nothing could be bought. */
 static double eng_buy(engine *e, double amount, double px, double *price, double *fee, double *spent)
 {
     if (amount > e->cash)
         amount = e->cash;
     if (!(amount > 0))
         return 0;
-    *price = px * (1.0 + eng_slip(e));
-    double qty = amount / (*price * (1.0 + eng_fee_rate(e)));
-    *fee = qty * *price * eng_fee_rate(e);
+    double qty = fill_buy_amount(amount, px, eng_fee_rate(e), eng_slip(e), price, fee);
     *spent = amount;
     e->cash -= amount;
     e->fees_paid += *fee;
