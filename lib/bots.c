@@ -306,7 +306,8 @@ static void bots_sync_market(long long bot_id)
                            "WHERE m.exchange = b.exchange AND m.symbol = b.symbol AND s.timeframe = b.timeframe), -1), "
                            "b.config FROM bots b WHERE b.id = $1::bigint AND b.status = 'running'",
                            1, p);
-    if (!r || PQntuples(r) != 1 || !exchange_find(PQgetvalue(r, 0, 0))) {
+    const exchange_ops *ops = r && PQntuples(r) == 1 ? exchange_find(PQgetvalue(r, 0, 0)) : NULL;
+    if (!ops || ops->simulated) { /* the paper exchange's candles are the stored ones */
         PQclear(r);
         return;
     }
