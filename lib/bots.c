@@ -363,9 +363,14 @@ int bots_tick(long long bot_id, long long tenant_id, json_t **result, char *err,
             json_decref(t.result);
             return BOTS_TICK_RETRY;
         }
-        if (t.live && bots_send_orders(bot_id, err, errlen) != 0) {
+        int sent = t.live ? bots_send_orders(bot_id, err, errlen) : 0;
+        if (sent != 0) {
             free(t.e);
             json_decref(t.result);
+            if (sent == -2) { /* the key can no longer trade: the bot stops with the reason */
+                bots_set_error(bot_id, err);
+                return BOTS_TICK_FAIL;
+            }
             return BOTS_TICK_RETRY;
         }
         candles += (long)t.candles;
@@ -384,8 +389,10 @@ int bots_tick(long long bot_id, long long tenant_id, json_t **result, char *err,
 
 /* ---------------------------------------------------------------- live orders */
 
-/* Opens the bot's exchange with its owner's credentials (from the vault); NULL with err set. */
-static exchange *bots_exchange(arena *a, long long bot_id, char *symbol, size_t symlen, char *err, size_t errlen)
+/* Opens the bot's exchange with its owner's credentials (from the vault); NULL with err set, and
+ * *permanent (when given) set when no retry can help: the key lost its validation or was removed. */
+static exchange *bots_exchange(arena *a, long long bot_id, char *symbol, size_t symlen, char *err, size_t errlen,
+                               int *permanent)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", bot_id);
@@ -393,10 +400,12 @@ static exchange *bots_exchange(arena *a, long long bot_id, char *symbol, size_t 
     PGresult *r = db_query(a, "bots_credential",
                            "SELECT c.exchange, c.api_key, c.api_secret, c.passphrase, c.tenant_id, c.user_id, b.symbol "
                            "FROM bots b JOIN credentials c ON c.id = b.credential_id AND c.tenant_id = b.tenant_id "
-                           "WHERE b.id = $1::bigint AND b.mode = 'live' AND c.validated_at IS NOT NULL",
+                           "WHERE b.id = $1::bigint AND b.mode = 'live' AND c.validated_at IS NOT NULL AND c.can_trade",
                            1, p);
     if (!r || PQntuples(r) != 1) {
-        snprintf(err, errlen, r ? "the bot has no validated exchange key" : "database unavailable");
+        snprintf(err, errlen, r ? "the bot has no validated exchange key with trading permission" : "database unavailable");
+        if (permanent)
+            *permanent = r != NULL;
         return NULL;
     }
     long long tenant = atoll(PQgetvalue(r, 0, 4)), owner = atoll(PQgetvalue(r, 0, 5));
@@ -420,7 +429,8 @@ static exchange *bots_exchange(arena *a, long long bot_id, char *symbol, size_t 
 /* Sends the bot's orders still 'new', each looked up by its client order id first: a row still
  * 'new' may have been sent before (an attempt whose answer was lost, a worker killed after the
  * send), and Binance accepts the client id of a filled order again, so only the look-up keeps a
- * retried tick from buying twice. Within one send the adapter does the same for a lost answer. */
+ * retried tick from buying twice. Within one send the adapter does the same for a lost answer.
+ * 0, -1 to retry later, or -2 when the bot's key can no longer trade (err says why). */
 static int bots_send_orders(long long bot_id, char *err, size_t errlen)
 {
     arena a;
@@ -442,10 +452,11 @@ static int bots_send_orders(long long bot_id, char *err, size_t errlen)
         arena_destroy(&a);
         return 0;
     }
-    exchange *ex = bots_exchange(&a, bot_id, symbol, sizeof symbol, err, errlen);
+    int permanent = 0;
+    exchange *ex = bots_exchange(&a, bot_id, symbol, sizeof symbol, err, errlen, &permanent);
     if (!ex) {
         arena_destroy(&a);
-        return -1;
+        return permanent ? -2 : -1;
     }
     exchange_symbol info;
     int have_info = exchange_symbol_info(ex, symbol, &info) == EXCHANGE_OK;
@@ -515,7 +526,7 @@ int bots_cancel_orders(long long bot_id, char *err, size_t errlen)
     arena a;
     arena_init(&a, 4096);
     char symbol[40];
-    exchange *ex = bots_exchange(&a, bot_id, symbol, sizeof symbol, err, errlen);
+    exchange *ex = bots_exchange(&a, bot_id, symbol, sizeof symbol, err, errlen, NULL);
     if (!ex) {
         arena_destroy(&a);
         return -1;

@@ -510,6 +510,8 @@ static int bots_update(request *req, response *res)
 
 /* ---------------------------------------------------------------- start, stop, delete */
 
+enum { BOTS_REFUSED_RUNNING = 1, BOTS_REFUSED_PLAN, BOTS_REFUSED_KEY };
+
 typedef struct bots_change {
     const ctx *c;
     const char *id;
@@ -537,6 +539,24 @@ static int bots_change_tx(void *arg)
     if (!strcmp(ch->action, "start")) {
         if (!strcmp(status, "running"))
             return 0; /* already running: nothing changes, nothing to audit */
+        if (!strcmp(PQgetvalue(r, 0, 2), "live")) {
+            /* checked again at every start: the plan may have changed, the key lost its validation */
+            if (!plans_allow_live(ch->c->a, ch->c->tenant_id)) {
+                ch->refused = BOTS_REFUSED_PLAN;
+                return 0;
+            }
+            PGresult *k = tq_query(ch->c, "bots_start_key",
+                                   "SELECT 1 FROM bots b JOIN credentials c ON c.id = b.credential_id AND "
+                                   "c.tenant_id = b.tenant_id WHERE b.tenant_id = $1 AND b.id = $2::bigint "
+                                   "AND c.validated_at IS NOT NULL AND c.can_trade",
+                                   1, p);
+            if (!k)
+                return -1;
+            if (PQntuples(k) != 1) {
+                ch->refused = BOTS_REFUSED_KEY;
+                return 0;
+            }
+        }
         /* a fresh bot starts at the candle now forming; a stopped one resumes where it was */
         char tf[24], from[24];
         snprintf(tf, sizeof tf, "%lld", ch->tf_ms);
@@ -558,7 +578,7 @@ static int bots_change_tx(void *arg)
                     1, p);
     } else {
         if (!strcmp(status, "running")) {
-            ch->refused = 1;
+            ch->refused = BOTS_REFUSED_RUNNING;
             return 0;
         }
         n = tq_exec(ch->c, "bots_delete", "DELETE FROM bots WHERE tenant_id = $1 AND id = $2::bigint", 1, p);
@@ -595,8 +615,13 @@ static int bots_change_route(request *req, response *res, const char *action)
         bots_not_found(req, res);
         return 0;
     }
-    if (ch.refused) {
+    if (ch.refused == BOTS_REFUSED_RUNNING) {
         res_error(req, res, 409, "bot_running", render_lang_string(req->lang, "bots.err_running"));
+        return 0;
+    }
+    if (ch.refused) {
+        res_error(req, res, 422, ch.refused == BOTS_REFUSED_PLAN ? "live_plan" : "credential_id",
+                  render_lang_string(req->lang, ch.refused == BOTS_REFUSED_PLAN ? "bots.err_live_plan" : "bots.err_credential_id"));
         return 0;
     }
     if (!strcmp(action, "start"))

@@ -364,3 +364,37 @@ test('a live bot that missed candles catches up one candle at a time: every deci
   assert.equal(Number(o[3].qty), t[2].qty);
   assert.equal((await post(`/api/v1/bots/${bot}/stop`)).res.status, 200);
 });
+
+test('a live start checks the plan and the key again; a running bot whose key lost trading stops with the reason', async () => {
+  const bot = A.bot; // stopped by the test above
+  const tenant = await psql(stack, `SELECT tenant_id FROM bots WHERE id = ${bot}`);
+  const audits = () => psql(stack, `SELECT count(*) FROM audit_log WHERE object_id = '${bot}' AND action = 'bots.start'`);
+  const a0 = await audits();
+  // the tenant moved to a plan without live trading
+  await psql(stack, `UPDATE tenants SET plan = 'free' WHERE id = ${tenant}`);
+  let r = await post(`/api/v1/bots/${bot}/start`);
+  assert.equal(r.res.status, 422, r.text);
+  assert.equal(r.json.error.code, 'live_plan');
+  await psql(stack, `UPDATE tenants SET plan = 'pro' WHERE id = ${tenant}`);
+  // the key lost its trading permission at a revalidation
+  await psql(stack, `UPDATE credentials SET can_trade = false WHERE id = ${A.credId}`, { user: 'botcriptofy_owner' });
+  r = await post(`/api/v1/bots/${bot}/start`);
+  assert.equal(r.res.status, 422, r.text);
+  assert.equal(r.json.error.code, 'credential_id');
+  assert.equal(await psql(stack, `SELECT status FROM bots WHERE id = ${bot}`), 'stopped');
+  assert.equal(await audits(), a0, 'no start recorded');
+
+  // with the key valid it starts; then the key loses trading while an order waits to be sent
+  await psql(stack, `UPDATE credentials SET can_trade = true WHERE id = ${A.credId}`, { user: 'botcriptofy_owner' });
+  assert.equal((await post(`/api/v1/bots/${bot}/start`)).res.status, 200);
+  await psql(stack, `UPDATE credentials SET can_trade = false WHERE id = ${A.credId}`, { user: 'botcriptofy_owner' });
+  await psql(stack, `INSERT INTO bot_orders (tenant_id, bot_id, client_order_id, side, symbol, qty, status)
+    VALUES (${tenant}, ${bot}, 'bcf${bot}-99-b', 'BUY', 'BTCUSDT', '10.00000000', 'new')`, { user: 'botcriptofy_owner' });
+  fake.requests.length = 0;
+  const job = await enqueueTick(bot);
+  await waitFor(async () => ['failed', 'dead'].includes(await psql(stack, `SELECT status FROM jobs WHERE id = ${job}`)), { timeoutMs: 20_000 });
+  assert.equal(await psql(stack, `SELECT status || ': ' || error FROM bots WHERE id = ${bot}`),
+    'error: the bot has no validated exchange key with trading permission');
+  assert.equal(fake.requests.filter((q) => q.path === '/api/v3/order').length, 0, 'nothing was sent');
+  assert.equal(await psql(stack, `SELECT status FROM bot_orders WHERE client_order_id = 'bcf${bot}-99-b'`), 'new');
+});
