@@ -430,8 +430,9 @@ static exchange *bots_exchange(arena *a, long long bot_id, char *symbol, size_t 
  * 'new' may have been sent before (an attempt whose answer was lost, a worker killed after the
  * send), and Binance accepts the client id of a filled order again, so only the look-up keeps a
  * retried tick from buying twice. Within one send the adapter does the same for a lost answer.
- * 0, -1 to retry later, or -2 when the bot's key can no longer trade (err says why). */
-static int bots_send_orders(long long bot_id, char *err, size_t errlen)
+ * 0, -1 to retry later, or -2 when the bot's key can no longer trade (err says why). Called with
+ * the bot's send lock held (bots_send_orders). */
+static int bots_send_orders_locked(long long bot_id, char *err, size_t errlen)
 {
     arena a;
     arena_init(&a, 4096);
@@ -506,6 +507,25 @@ static int bots_send_orders(long long bot_id, char *err, size_t errlen)
     }
     exchange_close(ex);
     arena_destroy(&a);
+    return rc;
+}
+
+/* Two ticks of one bot on two workers (a start's tick beside a scheduled one) must not send the
+ * same order at once: a session advisory lock per bot makes the second wait, then find the first's
+ * orders no longer 'new'. hashtext may give two bots one lock; they then only take turns. */
+static int bots_send_orders(long long bot_id, char *err, size_t errlen)
+{
+    char key[48];
+    snprintf(key, sizeof key, "bot_orders:%lld", bot_id);
+    const char *p[] = {key};
+    PGresult *r = db_query(NULL, "bots_send_lock", "SELECT pg_advisory_lock(hashtext($1))", 1, p);
+    if (!r) {
+        snprintf(err, errlen, "database unavailable");
+        return -1;
+    }
+    PQclear(r);
+    int rc = bots_send_orders_locked(bot_id, err, errlen);
+    PQclear(db_query(NULL, "bots_send_unlock", "SELECT pg_advisory_unlock(hashtext($1))", 1, p));
     return rc;
 }
 
