@@ -656,7 +656,7 @@ json_t *opt_metrics_json(const sweep_metrics *m)
                      "trades", (json_int_t)m->trades);
 }
 
-static void opt_metrics_back(const json_t *j, sweep_metrics *m)
+void opt_metrics_from_json(const json_t *j, sweep_metrics *m)
 {
     memset(m, 0, sizeof *m);
     m->profit_pct = opt_num_back(json_object_get(j, "profit_pct"));
@@ -749,7 +749,7 @@ int opt_restore(optimizer *o, const json_t *j)
             return -1;
         t.top[i].score = json_number_value(json_object_get(e, "score"));
         t.top_seq[i] = json_integer_value(json_object_get(e, "seq"));
-        opt_metrics_back(json_object_get(e, "metrics"), &t.top[i].m);
+        opt_metrics_from_json(json_object_get(e, "metrics"), &t.top[i].m);
         t.ntop++;
     }
     json_t *heat = json_object_get(j, "heat");

@@ -118,6 +118,8 @@ int opt_restore(optimizer *o, const json_t *j);
  * "heatmap": {"x", "y", "xs", "ys", "scores"[y][x]} (two-dimensional grids only)}. */
 json_t *opt_results_json(const optimizer *o);
 json_t *opt_metrics_json(const sweep_metrics *m);
+/* Reads opt_metrics_json's form back (null: NAN). */
+void opt_metrics_from_json(const json_t *j, sweep_metrics *m);
 
 /* A whole search on the CPU: opt_next / sweep_run / opt_feed in batches of `batch` sets, calling
  * tick (when not NULL) after each batch; a non-zero tick stops it (returns SWEEP_ECANCELLED, the
