@@ -2,6 +2,7 @@
  * shutdown flags set by signals, and the per-process counters its heartbeat publishes. */
 #ifndef BCF_WORKER_H
 #define BCF_WORKER_H
+#include "sweep.h"
 #include <signal.h>
 
 extern char worker_id[128];
@@ -17,6 +18,9 @@ void worker_count(const char *type, int outcome);
 void worker_pickup(double ms);
 /* The job in hand (0 = none), shown in the heartbeat. */
 void worker_set_current(long long job_id);
+/* Scores parameter sets on this worker's compute backend (sweep_run's contract): the optimizer
+ * and walk-forward jobs call it (worker/compute.c). */
+int worker_sweep(const sweep_data *d, const engine_config *cfgs, size_t n, const sweep_opts *o, sweep_stats *out);
 /* Writes the heartbeat when worker.heartbeat_s has passed (force = now). */
 void worker_heartbeat(int force);
 #endif
