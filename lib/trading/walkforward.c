@@ -157,8 +157,8 @@ static int64_t wf_time(const sweep_series *se, int64_t i)
 json_t *wf_report_json(const wf_spec *s, const sweep_series *se, const wf_window *w, size_t n)
 {
     json_t *wins = json_array();
-    double is_sum = 0, oos_sum = 0, is_cagr = 0, oos_cagr = 0, growth = 1;
-    int scored = 0, cagrs = 0, profitable = 0, found = 0;
+    double is_sum = 0, oos_sum = 0, is_ann_sum = 0, oos_ann_sum = 0, growth = 1;
+    int scored = 0, nann = 0, profitable = 0, found = 0;
     for (size_t k = 0; k < n; k++) {
         const wf_window *x = &w[k];
         json_t *vals = json_object();
@@ -181,21 +181,26 @@ json_t *wf_report_json(const wf_spec *s, const sweep_series *se, const wf_window
                 oos_sum += x->oos_score;
                 scored++;
             }
-            if (isfinite(x->is_m.cagr_pct) && isfinite(x->oos_m.cagr_pct)) {
-                is_cagr += x->is_m.cagr_pct;
-                oos_cagr += x->oos_m.cagr_pct;
-                cagrs++;
+            /* annualised simple returns (profit % per year of the window): compounding a month
+             * into a year would turn the short out-of-sample windows' noise into giant numbers */
+            double year = 365.0 * 86400000.0 / (double)se->timeframe_ms; /* candles per year */
+            double is_ann = x->is_m.profit_pct / ((double)(x->is_to - x->is_from) / year);
+            double oos_ann = x->oos_m.profit_pct / ((double)(x->oos_to - x->is_to) / year);
+            if (isfinite(is_ann) && isfinite(oos_ann)) {
+                is_ann_sum += is_ann;
+                oos_ann_sum += oos_ann;
+                nann++;
             }
         }
         json_array_append_new(wins, j);
     }
     double is_mean = scored ? is_sum / scored : NAN, oos_mean = scored ? oos_sum / scored : NAN;
-    double efficiency = cagrs && is_cagr > 0 ? oos_cagr / is_cagr : NAN;
+    double efficiency = nann && is_ann_sum > 0 ? oos_ann_sum / is_ann_sum : NAN;
     double oos_return = found ? (growth - 1) * 100.0 : NAN;
     /* the verdict the report page explains: an edge found in sample that survives out of it */
     const char *verdict = "no_result";
     if (found) {
-        if (!(is_cagr > 0))
+        if (!(is_ann_sum > 0))
             verdict = "no_edge";
         else if (efficiency >= 0.5 && oos_return > 0)
             verdict = "robust";

@@ -55,7 +55,10 @@ double wf_objective(const opt_spec *s, const sweep_metrics *m);
 /* {"windows": [{"is_from","is_to","oos_to" (epoch ms), "found", "values":{...}, "in_sample":
  * {score, metrics}, "out_of_sample": {score, metrics}}], "summary": {...}} — the summary sets
  * in-sample against out-of-sample: mean scores, compounded out-of-sample return, walk-forward
- * efficiency (mean out-of-sample CAGR / mean in-sample CAGR), profitable windows, a verdict. */
+ * efficiency (mean annualised out-of-sample return / mean annualised in-sample return, simple
+ * returns per year of each window), profitable windows, a verdict: robust (efficiency >= 0.5 and
+ * the out-of-sample windows made money), degraded (money, efficiency < 0.5), overfit (lost money
+ * out of sample), no_edge (nothing gained even in sample), no_result (no window found a set). */
 json_t *wf_report_json(const wf_spec *s, const sweep_series *se, const wf_window *w, size_t n);
 /* Reads back the windows of a report (to resume); returns how many were read, or -1. */
 long wf_windows_from_json(const wf_spec *s, const json_t *report, wf_window *w, size_t n);
