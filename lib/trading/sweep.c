@@ -134,31 +134,32 @@ int sweep_one_engine(const sweep_data *d, const engine_config *cfg, double initi
     if (rc != 0)
         return rc;
     /* fold the engine's curve and trades into the kernel's statistics, point by point */
-    sweep_state s;
-    memset(&s, 0, sizeof s);
-    s.eq_prev = s.eq_peak = s.eq_trough = initial_balance;
-    s.st.initial_balance = initial_balance;
+    sweep_curve cv;
+    sweep_stats st;
+    memset(&st, 0, sizeof st);
+    st.initial_balance = initial_balance;
+    sweep_curve_init(&cv, initial_balance);
     for (size_t i = 0; i < r.npoints; i++)
-        sweep_point(&s, r.equity[i]);
-    sweep_curve_end(&s);
+        sweep_point(&cv, &st, r.equity[i]);
+    cv.exposed = (int64_t)r.exposed_points;
+    sweep_curve_end(&cv, &st);
     for (size_t i = 0; i < r.ntrades; i++) {
         double pnl = r.trades[i].pnl;
-        s.st.trades++;
+        st.trades++;
         if (pnl > 0) {
-            s.st.wins++;
-            s.st.gross_profit += pnl;
+            st.wins++;
+            st.gross_profit += pnl;
         } else if (pnl < 0) {
-            s.st.losses++;
-            s.st.gross_loss += -pnl;
+            st.losses++;
+            st.gross_loss += -pnl;
         }
     }
-    s.st.final_equity = r.final_equity;
-    s.st.fees = r.fees_paid;
-    s.st.exposed = (int64_t)r.exposed_points;
-    s.st.orders_skipped = r.orders_skipped;
-    s.st.start_time = r.start_time;
-    s.st.end_time = r.end_time;
-    *out = s.st;
+    st.final_equity = r.final_equity;
+    st.fees = r.fees_paid;
+    st.orders_skipped = r.orders_skipped;
+    st.start_time = r.start_time;
+    st.end_time = r.end_time;
+    *out = st;
     bt_result_free(&r);
     return 0;
 }

@@ -55,25 +55,41 @@ typedef struct sweep_stats {
     int64_t start_time, end_time; /* first traded candle's open, last candle's close */
 } sweep_stats;
 
-/* A parameter set in flight. Zeroed by sweep_init; plain value, no pointers. */
-typedef struct sweep_state {
-    int64_t next;   /* the next candle index to process */
-    int64_t first;  /* the first candle fed to the indicators (start − warm-up) */
-    int64_t fed;    /* candles fed to the indicators (the engine's sig.candles) */
-    /* indicators: sma_cross a/b = fast/slow sums; bollinger a = mean, b = m2; ema a/b = fast/slow;
-     * macd a/b/c = fast/slow/signal EMAs; rsi a/b = up/down averages, c = previous close */
+/* The indicators' state: its own struct so the loop can hold it in registers. */
+typedef struct sweep_sig {
+    /* sma_cross a/b = fast/slow sums; bollinger a = mean, b = m2; ema a/b = fast/slow; macd a/b/c =
+     * fast/slow/signal EMAs; rsi a/b = up/down averages, c = previous close */
     double a, b, c;
+    double prev_a, prev_b;      /* the signal's previous values (NAN at first) */
+    int64_t fed;                /* candles fed to the indicators (the engine's sig.candles) */
     int32_t a_resync, b_resync; /* updates left before a resync (sma); since the last (bollinger) */
     int32_t ind_count;          /* rsi, macd: the indicator's own count */
     int32_t c_seeded;           /* macd: the signal EMA has its first value */
-    double prev_a, prev_b;      /* the signal's previous values (NAN at first) */
-    /* the portfolio: cash and at most one trade */
-    double cash, qty, cost, tfees, entry_price, peak, last_close, pend_amount;
+} sweep_sig;
+
+/* The portfolio: cash and at most one trade, with the orders waiting for the next open. */
+typedef struct sweep_pos {
+    double cash, qty, cost, entry_price, peak, last_close, pend_amount;
     int64_t entry_time;
     int32_t open, pend_buy, pend_sell, cooldown;
-    /* the curve, folded as it goes */
+} sweep_pos;
+
+/* The equity curve, folded as it goes. */
+typedef struct sweep_curve {
     double eq_prev, eq_peak, eq_trough; /* the last point, the peak, the lowest point since it */
-    sweep_stats st;
+    double ret_sum, ret_sq, down_sq;
+    int64_t points, exposed;
+} sweep_curve;
+
+/* A parameter set in flight: small parts, each small enough for the compiler to keep in
+ * registers inside the loop. Zeroed by sweep_init; plain value, no pointers. */
+typedef struct sweep_state {
+    int64_t next;  /* the next candle index to process */
+    int64_t first; /* the first candle fed to the indicators (start − warm-up) */
+    sweep_sig sig;
+    sweep_pos pos;
+    sweep_curve cv;
+    sweep_stats st; /* the rest of the statistics (trades, drawdowns, fees) */
 } sweep_state;
 
 /* A parameter set's numbers in the form the loop wants them: periods as ints, reciprocals and
@@ -201,7 +217,7 @@ SWEEP_FN double sweep_ema(double v, double prev, int seeded, double alpha)
 }
 
 /* sig_cross */
-SWEEP_FN int sweep_cross(sweep_state *s, double a, double b)
+SWEEP_FN int sweep_cross(sweep_sig *s, double a, double b)
 {
     int sig = 0;
     if (a < b)
@@ -214,11 +230,11 @@ SWEEP_FN int sweep_cross(sweep_state *s, double a, double b)
 }
 
 /* sig_update_kind for candle index ci: 0 none, 1 buy, 2 sell (the sig_value numbers). */
-SWEEP_FN int sweep_signal(sweep_state *s, const engine_config *cfg, const sweep_k *k, const sweep_series *se,
-                          int64_t ci, const int kind)
+SWEEP_FN int sweep_signal(sweep_sig *s, int64_t first, const engine_config *cfg, const sweep_k *k,
+                          const sweep_series *se, int64_t ci, const int kind)
 {
-    const double *x = se->close + s->first; /* the indicators' inputs, counted from 0 */
-    int64_t i = ci - s->first;
+    const double *x = se->close + first; /* the indicators' inputs, counted from 0 */
+    int64_t i = ci - first;
     double close = se->close[ci];
     const double *p = cfg->params;
     s->fed++;
@@ -305,31 +321,32 @@ SWEEP_FN int sweep_signal(sweep_state *s, const engine_config *cfg, const sweep_
 }
 
 /* eng_close for the one trade, at market price px. */
-SWEEP_FN void sweep_close(sweep_state *s, const engine_config *cfg, double px)
+SWEEP_FN void sweep_close(sweep_pos *s, sweep_stats *st, const engine_config *cfg, double px)
 {
     double price, fee;
     double proceeds = fill_sell(s->qty, px, fill_rate(cfg->costs.fee_bps), fill_rate(cfg->costs.slippage_bps),
                                 &price, &fee);
     double pnl = proceeds - s->cost;
     s->cash += proceeds;
-    s->st.fees += fee;
-    s->st.trades++;
+    st->fees += fee;
+    st->trades++;
     if (pnl > 0) {
-        s->st.wins++;
-        s->st.gross_profit += pnl;
+        st->wins++;
+        st->gross_profit += pnl;
     } else if (pnl < 0) {
-        s->st.losses++;
-        s->st.gross_loss += -pnl;
+        st->losses++;
+        st->gross_loss += -pnl;
     }
     if (pnl < 0 && cfg->risk.cooldown_candles > 0)
         s->cooldown = cfg->risk.cooldown_candles;
     s->open = 0;
-    s->qty = s->cost = s->tfees = s->entry_price = s->peak = 0;
+    s->qty = s->cost = s->entry_price = s->peak = 0;
     s->entry_time = 0;
 }
 
 /* eng_check_exits for the one trade against candle ci. */
-SWEEP_FN void sweep_exits(sweep_state *s, const engine_config *cfg, const sweep_series *se, int64_t ci)
+SWEEP_FN void sweep_exits(sweep_pos *s, sweep_stats *st, const engine_config *cfg, const sweep_series *se,
+                          int64_t ci)
 {
     const risk_config *r = &cfg->risk;
     double sl = r->stop_loss_pct / 100.0, tp = r->take_profit_pct / 100.0;
@@ -350,11 +367,11 @@ SWEEP_FN void sweep_exits(sweep_state *s, const engine_config *cfg, const sweep_
     }
     if (stop_hit) {
         if (open <= stop) {
-            sweep_close(s, cfg, open);
+            sweep_close(s, st, cfg, open);
             return;
         }
         if (se->low[ci] <= stop) {
-            sweep_close(s, cfg, stop);
+            sweep_close(s, st, cfg, stop);
             return;
         }
     }
@@ -378,11 +395,11 @@ SWEEP_FN void sweep_exits(sweep_state *s, const engine_config *cfg, const sweep_
     }
     if (target_hit) {
         if (open >= target) {
-            sweep_close(s, cfg, open);
+            sweep_close(s, st, cfg, open);
             return;
         }
         if (se->high[ci] >= target) {
-            sweep_close(s, cfg, target);
+            sweep_close(s, st, cfg, target);
             return;
         }
     }
@@ -394,42 +411,56 @@ SWEEP_FN void sweep_exits(sweep_state *s, const engine_config *cfg, const sweep_
  * fixed, so its deepest point is its lowest equity, and rounding is monotonic: the largest
  * (peak − eq) / peak × 100 of the stretch is the one at its trough. One division per stretch
  * instead of one per point, and the same maxima as rpt_curve to the bit. */
-SWEEP_FN void sweep_dd_stretch(sweep_state *s)
+SWEEP_FN void sweep_dd_stretch(const sweep_curve *c, sweep_stats *st)
 {
-    double dd = s->eq_peak - s->eq_trough;
+    double dd = c->eq_peak - c->eq_trough;
     if (dd > 0) {
-        double ddp = s->eq_peak > 0 ? dd / s->eq_peak * 100.0 : 0;
-        if (dd > s->st.max_dd_abs)
-            s->st.max_dd_abs = dd;
-        if (ddp > s->st.max_dd_pct)
-            s->st.max_dd_pct = ddp;
+        double ddp = c->eq_peak > 0 ? dd / c->eq_peak * 100.0 : 0;
+        if (dd > st->max_dd_abs)
+            st->max_dd_abs = dd;
+        if (ddp > st->max_dd_pct)
+            st->max_dd_pct = ddp;
     }
 }
 
 /* One point of the equity curve into the running statistics (rpt_curve's arithmetic). */
-SWEEP_FN void sweep_point(sweep_state *s, double eq)
+SWEEP_FN void sweep_point(sweep_curve *c, sweep_stats *st, double eq)
 {
-    if (eq > s->eq_peak) {
-        sweep_dd_stretch(s);
-        s->eq_peak = s->eq_trough = eq;
-    } else if (eq < s->eq_trough) {
-        s->eq_trough = eq;
+    if (eq > c->eq_peak) {
+        sweep_dd_stretch(c, st);
+        c->eq_peak = c->eq_trough = eq;
+    } else if (eq < c->eq_trough) {
+        c->eq_trough = eq;
     }
-    if (eq != s->eq_prev) { /* an unchanged equity is a return of exactly 0: nothing to add */
-        double ret = s->eq_prev > 0 ? eq / s->eq_prev - 1.0 : 0;
-        s->st.ret_sum += ret;
-        s->st.ret_sq += ret * ret;
+    if (eq != c->eq_prev) { /* an unchanged equity is a return of exactly 0: nothing to add */
+        double ret = c->eq_prev > 0 ? eq / c->eq_prev - 1.0 : 0;
+        c->ret_sum += ret;
+        c->ret_sq += ret * ret;
         if (ret < 0)
-            s->st.down_sq += ret * ret;
+            c->down_sq += ret * ret;
     }
-    s->eq_prev = eq;
-    s->st.points++;
+    c->eq_prev = eq;
+    c->points++;
 }
 
-/* After the last point: the open stretch's drawdown counts too. */
-SWEEP_FN void sweep_curve_end(sweep_state *s)
+/* Starts a curve at the initial balance. */
+SWEEP_FN void sweep_curve_init(sweep_curve *c, double initial_balance)
 {
-    sweep_dd_stretch(s);
+    c->eq_prev = c->eq_peak = c->eq_trough = initial_balance;
+    c->ret_sum = c->ret_sq = c->down_sq = 0;
+    c->points = c->exposed = 0;
+}
+
+/* After the last point: the open stretch's drawdown counts too, and the curve's sums join the
+ * statistics. */
+SWEEP_FN void sweep_curve_end(const sweep_curve *c, sweep_stats *st)
+{
+    sweep_dd_stretch(c, st);
+    st->ret_sum = c->ret_sum;
+    st->ret_sq = c->ret_sq;
+    st->down_sq = c->down_sq;
+    st->points = c->points;
+    st->exposed = c->exposed;
 }
 
 /* Starts a parameter set: `warm` candles before se->start warm its indicators (the backtest's
@@ -444,15 +475,15 @@ SWEEP_FN void sweep_init(sweep_state *s, const engine_config *cfg, const sweep_s
         warm = se->start;
     s->first = se->start - warm;
     s->next = s->first;
-    s->prev_a = s->prev_b = NAN;
+    s->sig.prev_a = s->sig.prev_b = NAN;
     if (cfg->kind == STRATEGY_SMA_CROSS) {
         sweep_k k;
         sweep_k_init(&k, cfg);
-        s->a_resync = k.sma_cadence_a;
-        s->b_resync = k.sma_cadence_b;
+        s->sig.a_resync = k.sma_cadence_a;
+        s->sig.b_resync = k.sma_cadence_b;
     }
-    s->cash = initial_balance;
-    s->eq_prev = s->eq_peak = s->eq_trough = initial_balance;
+    s->pos.cash = initial_balance;
+    sweep_curve_init(&s->cv, initial_balance);
     s->st.initial_balance = initial_balance;
     if (se->start < se->n) {
         s->st.start_time = se->time[se->start];
@@ -467,74 +498,103 @@ SWEEP_FN void sweep_init(sweep_state *s, const engine_config *cfg, const sweep_s
 SWEEP_FN void sweep_advance(sweep_state *sp, const engine_config *cfg, const sweep_series *se, int64_t to,
                             const int kind)
 {
-    if (to > se->n)
-        to = se->n;
-    /* a local copy: the candle arrays are doubles too, so through the pointer every store to the
+    const int64_t n = se->n;
+    if (to > n)
+        to = n;
+    /* local copies: the candle arrays are doubles too, so through the pointer every store to the
      * state could alias them and nothing would stay in a register */
-    sweep_state local = *sp, *s = &local;
+    sweep_sig g = sp->sig;
+    sweep_pos p = sp->pos;
+    sweep_curve cv = sp->cv;
     sweep_k k;
     sweep_k_init(&k, cfg);
     const double fee_rate = fill_rate(cfg->costs.fee_bps), slip = fill_rate(cfg->costs.slippage_bps);
+    const double stake = cfg->risk.stake_pct / 100.0;
     const int armed = cfg->risk.stop_loss_pct > 0 || cfg->risk.take_profit_pct > 0 ||
                       cfg->risk.trailing_stop_pct > 0 || cfg->risk.roi_count > 0;
-    int64_t i = s->next;
+    const int64_t first = sp->first;
+    const double *open_a = se->open, *close_a = se->close;
+    int64_t i = sp->next;
     for (; i < to && i < se->start; i++) /* warm-up: the indicators only */
-        sweep_signal(s, cfg, &k, se, i, kind);
+        sweep_signal(&g, first, cfg, &k, se, i, kind);
     for (; i < to; i++) {
-        double open = se->open[i];
-        /* 1. the orders decided on the previous close, at this open: sell, then buy */
-        if (s->pend_sell) {
-            if (s->open)
-                sweep_close(s, cfg, open);
-            s->pend_sell = 0;
-        }
-        if (s->pend_buy) {
-            double amount = s->pend_amount;
-            if (amount > s->cash)
-                amount = s->cash;
-            if (!s->open && amount > 0) {
-                double price, fee;
-                double qty = fill_buy_amount(amount, open, fee_rate, slip, &price, &fee);
-                s->cash -= amount;
-                s->st.fees += fee;
-                s->open = 1;
-                s->qty = qty;
-                s->cost = amount;
-                s->tfees = fee;
-                s->entry_price = price;
-                s->peak = open;
-                s->entry_time = se->time[i];
-            } else {
-                s->st.orders_skipped++;
+        if (!(p.open | p.pend_sell | p.pend_buy | p.cooldown)) {
+            /* Flat with nothing pending: until an entry signal nothing but the indicators moves.
+             * The equity stays at the cash, which is the last point, at or below the peak and at
+             * or above the trough since it, so each point only counts. A loop this small keeps
+             * the indicators in registers. */
+            int64_t j = i;
+            int sig = 0;
+            for (; j < to; j++)
+                if ((sig = sweep_signal(&g, first, cfg, &k, se, j, kind)) == 1)
+                    break;
+            int64_t last = j < to ? j : to - 1; /* the last candle this consumed */
+            cv.points += (last + 1 < n ? last + 1 : n - 1) - i;
+            p.last_close = close_a[last];
+            if (sig == 1) {
+                p.pend_buy = 1;
+                p.pend_amount = p.cash * stake;
             }
-            s->pend_buy = 0;
-            s->pend_amount = 0;
+            i = last;
+            continue;
+        }
+        /* 1. the orders decided on the previous close, at this open: sell, then buy */
+        if (p.pend_sell | p.pend_buy) {
+            double open = open_a[i];
+            if (p.pend_sell) {
+                if (p.open)
+                    sweep_close(&p, &sp->st, cfg, open);
+                p.pend_sell = 0;
+            }
+            if (p.pend_buy) {
+                double amount = p.pend_amount;
+                if (amount > p.cash)
+                    amount = p.cash;
+                if (!p.open && amount > 0) {
+                    double price, fee;
+                    double qty = fill_buy_amount(amount, open, fee_rate, slip, &price, &fee);
+                    p.cash -= amount;
+                    sp->st.fees += fee;
+                    p.open = 1;
+                    p.qty = qty;
+                    p.cost = amount;
+                    p.entry_price = price;
+                    p.peak = open;
+                    p.entry_time = se->time[i];
+                } else {
+                    sp->st.orders_skipped++;
+                }
+                p.pend_buy = 0;
+                p.pend_amount = 0;
+            }
         }
         /* 2. exits inside the candle */
-        if (s->open && armed)
-            sweep_exits(s, cfg, se, i);
+        if (p.open && armed)
+            sweep_exits(&p, &sp->st, cfg, se, i);
         /* 3. the close: the signal, then the decision */
-        double close = se->close[i];
-        s->last_close = close;
-        int sig = sweep_signal(s, cfg, &k, se, i, kind);
-        if ((sig == 1 && !s->open) || (sig == 2 && s->open) || s->cooldown) {
-            if (sig == 2 && s->open)
-                s->pend_sell = 1;
-            else if (sig == 1 && !s->open && !s->cooldown) {
-                s->pend_buy = 1;
-                s->pend_amount = s->cash * (cfg->risk.stake_pct / 100.0);
+        double close = close_a[i];
+        p.last_close = close;
+        int sig = sweep_signal(&g, first, cfg, &k, se, i, kind);
+        if ((sig == 1 && !p.open) || (sig == 2 && p.open) || p.cooldown) {
+            if (sig == 2 && p.open)
+                p.pend_sell = 1;
+            else if (sig == 1 && !p.open && !p.cooldown) {
+                p.pend_buy = 1;
+                p.pend_amount = p.cash * stake;
             }
-            if (s->cooldown)
-                s->cooldown--;
+            if (p.cooldown)
+                p.cooldown--;
         }
-        s->st.exposed += s->open;
+        cv.exposed += p.open;
         /* the last candle's point is the final equity (sweep_finish), after the closing sale */
-        if (i + 1 < se->n)
-            sweep_point(s, s->open ? s->cash + s->qty * close : s->cash);
+        if (i + 1 < n)
+            sweep_point(&cv, &sp->st, p.open ? p.cash + p.qty * close : p.cash);
     }
-    if (to > s->next)
-        s->next = to;
-    *sp = local;
+    if (to > sp->next)
+        sp->next = to;
+    sp->sig = g;
+    sp->pos = p;
+    sp->cv = cv;
 }
 
 /* After the last candle: the open trade is sold at the last close (end of data) and the final
@@ -542,12 +602,12 @@ SWEEP_FN void sweep_advance(sweep_state *sp, const engine_config *cfg, const swe
 SWEEP_FN void sweep_finish(sweep_state *s, const engine_config *cfg, const sweep_series *se, sweep_stats *out)
 {
     if (se->start < se->n) {
-        if (s->open)
-            sweep_close(s, cfg, s->last_close);
-        sweep_point(s, s->cash);
+        if (s->pos.open)
+            sweep_close(&s->pos, &s->st, cfg, s->pos.last_close);
+        sweep_point(&s->cv, &s->st, s->pos.cash);
     }
-    sweep_curve_end(s);
-    s->st.final_equity = s->cash;
+    sweep_curve_end(&s->cv, &s->st);
+    s->st.final_equity = s->pos.cash;
     *out = s->st;
 }
 
