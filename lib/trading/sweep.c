@@ -128,7 +128,7 @@ int sweep_one_engine(const sweep_data *d, const engine_config *cfg, double initi
 {
     int64_t w = sweep_warmup(cfg, &d->se, warmup_max);
     int64_t from = d->se.start - w;
-    bt_series bs = {d->candles + from, (size_t)(d->se.n - from), (size_t)w};
+    bt_series bs = {d->candles + from, (size_t)(d->se.n - from), (size_t)w, d->ext ? d->ext + from : NULL};
     bt_result r;
     int rc = backtest_run(cfg, &bs, 1, initial_balance, NULL, NULL, &r, NULL, 0);
     if (rc != 0)

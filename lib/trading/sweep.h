@@ -16,6 +16,7 @@ typedef struct sweep_data {
     const candle *candles; /* the caller's, kept until sweep_data_free */
     double *buf;           /* open, high, low, close: 4 × n doubles */
     int64_t *time;
+    const double *ext;     /* ml_signal: each candle's model probability (the caller's, may be NULL) */
 } sweep_data;
 
 /* Checks c[0..n) (valid prices, increasing open times, tf_ms apart or more) and lays it out;
