@@ -26,6 +26,7 @@ typedef struct opt_job {
     candle *candles;
     size_t ncandles, start;
     sweep_data data;
+    double *ext; /* ml_signal: the model's predictions beside the candles */
     int have_data;
     double last_save; /* monotonic seconds of the last checkpoint written */
 } opt_job;
@@ -42,6 +43,7 @@ static void opt_job_free(opt_job *o)
     if (o->have_data)
         sweep_data_free(&o->data);
     free(o->candles);
+    free(o->ext);
     json_decref(o->spec);
     json_decref(o->checkpoint);
     json_decref(o->results);
@@ -133,6 +135,14 @@ static int opt_job_load(opt_job *o, const char *want_kind)
         goto out;
     }
     o->have_data = 1;
+    int mrc = ml_signal_series(j->job->tenant_id, &o->base, exch, sym, tf, o->candles, o->ncandles, &o->ext, err,
+                               sizeof err);
+    if (mrc < 0) {
+        job_error(j, "%s", err);
+        rc = mrc == -2 ? JOB_FAIL : JOB_RETRY;
+        goto out;
+    }
+    o->data.ext = o->ext;
     rc = JOB_OK;
 out:
     PQclear(r);
