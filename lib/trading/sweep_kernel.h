@@ -538,6 +538,27 @@ SWEEP_FN void sweep_advance(sweep_state *sp, const engine_config *cfg, const swe
             i = last;
             continue;
         }
+        if (p.open && !(p.pend_sell | p.pend_buy | p.cooldown | armed)) {
+            /* In a trade with no exit inside candles and nothing pending: until an exit signal
+             * only the indicators and the marked equity move. */
+            int64_t j = i;
+            int sig = 0;
+            const double cash = p.cash, qty = p.qty;
+            for (; j < to; j++) {
+                sig = sweep_signal(&g, first, cfg, &k, se, j, kind);
+                if (j + 1 < n)
+                    sweep_point(&cv, &sp->st, cash + qty * close_a[j]);
+                if (sig == 2)
+                    break;
+            }
+            int64_t last = j < to ? j : to - 1;
+            cv.exposed += last + 1 - i;
+            p.last_close = close_a[last];
+            if (sig == 2)
+                p.pend_sell = 1;
+            i = last;
+            continue;
+        }
         /* 1. the orders decided on the previous close, at this open: sell, then buy */
         if (p.pend_sell | p.pend_buy) {
             double open = open_a[i];
