@@ -53,7 +53,7 @@ void bcf_cuda_series_free(bcf_cuda_series *s);
 typedef struct bcf_cuda_sweep_opts {
     double initial_balance;
     int64_t slice_candles; /* candles per launch; 0: about 2^30 candle-steps per launch (~20 ms on an H100) */
-    size_t chunk_sets;     /* parameter sets in device memory at once; 0: 262,144 */
+    size_t chunk_sets;     /* parameter sets in device memory at once (~750 bytes each); 0: 262,144, the most */
     bcf_cuda_progress_fn progress; /* may be NULL */
     void *ud;
 } bcf_cuda_sweep_opts;

@@ -17,7 +17,7 @@
 /*
  * The layout: each candle field is one array (sweep_series), and every thread of a warp steps
  * through the same candle index at the same time, so a warp's read of open[i] is one broadcast.
- * A thread's state (sweep_state, ~250 bytes) lives in registers inside sweep_advance and in
+ * A thread's state (sweep_state, 336 bytes) lives in registers inside sweep_advance and in
  * global memory between slices. The work is cut along the candles, not the parameter sets: a
  * launch advances every set by one slice, which keeps all of them in flight at once (the GPU
  * needs thousands of threads) and still gives the caller progress and a chance to cancel
@@ -26,7 +26,7 @@
 
 #define SLICE_STEPS (1LL << 30) /* parameter sets × candles per launch: ~20 ms on an H100 */
 #define SLICE_MIN 2048          /* candles per launch at least, however many sets */
-#define CHUNK_SETS (1 << 18)    /* sets in device memory at once: ~200 MB of configs and states */
+#define CHUNK_SETS ((size_t)1 << 18) /* sets in device memory at once (at most): ~200 MB of configs and states */
 
 struct bcf_cuda_series {
     sweep_series dev; /* the same series, its arrays in device memory */
@@ -167,6 +167,10 @@ BCF_EXPORT int bcf_cuda_probe(char *name, size_t namelen)
         snprintf(name, namelen, "no CUDA device");
         return 0;
     }
+    /* before the context exists: wait for kernels asleep, not spinning, so a GPU worker leaves its
+     * CPU core to the CPU workers beside it (a slice lasts milliseconds; the wake-up is cheap) */
+    if (cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync) != cudaSuccess)
+        cudaGetLastError();
     cudaDeviceProp p;
     e = cudaGetDeviceProperties(&p, 0);
     if (e != cudaSuccess) {
@@ -288,7 +292,7 @@ BCF_EXPORT int bcf_cuda_sweep(bcf_cuda_series *s, const engine_config *cfgs, con
 
     int rc = 0;
     const double initial_balance = o->initial_balance;
-    size_t chunk = o->chunk_sets ? o->chunk_sets : CHUNK_SETS;
+    size_t chunk = o->chunk_sets && o->chunk_sets < CHUNK_SETS ? o->chunk_sets : CHUNK_SETS;
     if (chunk > n)
         chunk = n;
     size_t *order = (size_t *)malloc(n * sizeof *order);
