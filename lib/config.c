@@ -118,6 +118,8 @@ const struct config_default config_defaults[] = {
     {"worker.heartbeat_s", "5", "seconds between worker heartbeats"},
     {"worker.stale_s", "30", "heartbeat age after which /health/detailed calls the worker down"},
     {"worker.threads", "0", "compute threads; 0 = one per core"},
+    {"worker.backend", "auto", "compute backend: auto (CUDA when the plugin loads and sees a GPU, else CPU), cpu or cuda (fail at start without a GPU); --backend overrides it"},
+    {"worker.cuda_plugin", NULL, "the CUDA plugin; unset = worker/cuda/botcriptofy-cuda.so next to the worker binary (build tree), else botcriptofy-cuda.so in the package's lib directory"},
     {"queue.stream", "bcf:jobs", "Redis stream carrying job ids"},
     {"queue.group", "workers", "consumer group of the job stream"},
     {"queue.lag_warn", "1000", "queued jobs beyond which /health/detailed says degraded"},

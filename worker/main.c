@@ -1,5 +1,6 @@
 /* main.c — botcriptofy-worker: the job consumer (queue_consumer.c: Redis stream in, PostgreSQL
  * truth), the sweeper, e-mail delivery and the heartbeat, in one loop; SIGTERM stops it gently. */
+#include "backend.h"
 #include "config.h"
 #include "db.h"
 #include "kv.h"
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "autoconfig.h"
 
 char worker_id[128];
 const char *worker_backend = "cpu";
@@ -70,36 +70,48 @@ static void signals(void)
 int main(int argc, char **argv)
 {
     const char *cfg = getenv("BCF_CONFIG");
+    const char *backend = NULL; /* --backend wins over worker.backend */
+    int check_backend = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-c") && i + 1 < argc)
             cfg = argv[++i];
         else if (!strcmp(argv[i], "--backend") && i + 1 < argc)
-            worker_backend = argv[++i];
+            backend = argv[++i];
+        else if (!strcmp(argv[i], "--check-backend"))
+            check_backend = 1;
         else {
-            fprintf(stderr, "usage: %s [-c config] [--backend auto|cpu|cuda]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-c config] [--backend auto|cpu|cuda] [--check-backend]\n", argv[0]);
             return 2;
         }
     }
-    if (strcmp(worker_backend, "auto") && strcmp(worker_backend, "cpu") && strcmp(worker_backend, "cuda")) {
-        fprintf(stderr, "botcriptofy-worker: unknown backend %s\n", worker_backend);
+    if (backend && strcmp(backend, "auto") && strcmp(backend, "cpu") && strcmp(backend, "cuda")) {
+        fprintf(stderr, "botcriptofy-worker: unknown backend '%s' (auto, cpu or cuda)\n", backend);
         return 2;
     }
-#ifndef HAVE_CUDA
-    if (!strcmp(worker_backend, "cuda")) {
-        fprintf(stderr, "botcriptofy-worker: built without CUDA (configure found no nvcc)\n");
-        return 2;
-    }
-    worker_backend = "cpu";
-#else
-    if (!strcmp(worker_backend, "auto"))
-        worker_backend = "cuda";
-#endif
     char err[256];
     if (config_load(cfg, err, sizeof err) != 0) {
         fprintf(stderr, "botcriptofy-worker: %s\n", err);
         return 1;
     }
+    /* the backend is settled before anything else starts: `cuda` without a GPU is an error now,
+     * not a surprise at the first sweep */
+    char plugin[4096];
+    if (config_get("worker.cuda_plugin"))
+        config_path("worker.cuda_plugin", plugin, sizeof plugin);
+    else
+        plugin[0] = '\0';
     log_open(config_get("log.file"), config_get("log.level"), "worker");
+    if (backend_init(backend ? backend : config_get("worker.backend"), plugin, err, sizeof err) != 0) {
+        log_error("worker not started: %s", err);
+        if (config_get("log.file")) /* the log may be a file: say it where the operator looks */
+            fprintf(stderr, "botcriptofy-worker: %s\n", err);
+        return 1;
+    }
+    worker_backend = backend_name();
+    if (check_backend) {
+        printf("%s\n", backend_detail());
+        return 0;
+    }
     long g = config_int("worker.shutdown_grace_s");
     grace_s = g < 0 ? 0 : (unsigned)g;
     signals();
@@ -113,7 +125,7 @@ int main(int argc, char **argv)
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     db_configure(NULL);
     kv_configure(NULL, 0);
-    log_info("worker %s starting (backend %s)", worker_id, worker_backend);
+    log_info("worker %s starting (backend %s)", worker_id, backend_detail());
     double last_mail = 0;
     while (!worker_stopping) {
         mail_tick(&last_mail);

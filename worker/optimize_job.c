@@ -2,6 +2,7 @@
  * search (or each window's) on the worker's compute backend, checkpoint as it goes, store results. */
 #include "candles_db.h"
 #include "config.h"
+#include "backend.h"
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
@@ -256,7 +257,7 @@ int job_optimize(job_ctx *j)
     t.base_done = p.done;
     o.last_save = opt_job_now();
     sweep_opts so = opt_job_sweep_opts(&t);
-    int src = opt_run(opt, &o.data, &so, worker_sweep, 256, opt_job_batch, &t);
+    int src = opt_run(opt, &o.data, &so, backend_sweep, 256, opt_job_batch, &t);
     if (src == SWEEP_ECANCELLED) {
         rc = JOB_STOPPED; /* the last checkpoint stays: a retry resumes from it */
         goto out;
@@ -349,7 +350,7 @@ int job_walk_forward(job_ctx *j)
         done = 0;
     wf_job_tick wt = {{&o, NULL, 0, 0, (size_t)done, nw, 0}, &spec, w};
     sweep_opts so = opt_job_sweep_opts(&wt.t);
-    int src = wf_run(&spec, &o.data, &so, worker_sweep, w, nw, (size_t)done, wf_job_window, &wt);
+    int src = wf_run(&spec, &o.data, &so, backend_sweep, w, nw, (size_t)done, wf_job_window, &wt);
     if (src == SWEEP_ECANCELLED) {
         rc = JOB_STOPPED;
         goto out;

@@ -18,9 +18,6 @@ void worker_count(const char *type, int outcome);
 void worker_pickup(double ms);
 /* The job in hand (0 = none), shown in the heartbeat. */
 void worker_set_current(long long job_id);
-/* Scores parameter sets on this worker's compute backend (sweep_run's contract): the optimizer
- * and walk-forward jobs call it (worker/compute.c). */
-int worker_sweep(const sweep_data *d, const engine_config *cfgs, size_t n, const sweep_opts *o, sweep_stats *out);
 /* ml_signal: the stored predictions of cfg's model for the candles c[0..n) of a market, one
  * per candle (NAN where none) into *ext (malloc'd; the caller frees). Other strategies: *ext =
  * NULL. 0; -1 when the database is down or out of memory; -2 when the model (of this tenant)

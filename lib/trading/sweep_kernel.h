@@ -27,8 +27,10 @@
  * tests/unit/test_sweep.c holds both to 1e-9.
  */
 
+/* Always inlined, on both sides: `kind` must reach sweep_signal's switch as a constant, and the
+ * state copied into sweep_advance must stay in registers. */
 #ifdef __CUDACC__
-#define SWEEP_FN static __host__ __device__ inline
+#define SWEEP_FN static __host__ __device__ __forceinline__
 #else
 #define SWEEP_FN static inline __attribute__((always_inline))
 #endif

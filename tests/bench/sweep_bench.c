@@ -1,35 +1,10 @@
 /* sweep_bench.c — the optimizer's sweep benchmark: parameter sets × candles per second for the
  * engine (the baseline), the kernel on one core and on every core, printed as a table and JSON. */
 #include "sweep.h"
-#include "synth.h"
+#include "sweep_grid.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* sma_cross over a 100 × 100 grid of periods (fast 2..101, slow 110..308 step 2), risk off: the
- * first `n` sets of it (repeated when n > 10,000). */
-static engine_config *grid(size_t n)
-{
-    engine_config *c = malloc(n * sizeof *c);
-    if (!c)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = i % 10000;
-        engine_config_defaults(&c[i], STRATEGY_SMA_CROSS);
-        c[i].timeframe_ms = 60000;
-        c[i].params[STRAT_CROSS_FAST] = 2 + (double)(k % 100);
-        c[i].params[STRAT_CROSS_SLOW] = 110 + 2 * (double)(k / 100);
-    }
-    return c;
-}
 
 typedef struct row {
     const char *name;
@@ -64,14 +39,9 @@ int main(int argc, char **argv)
     if (base_sets > nsets)
         base_sets = nsets;
     /* one year of 1-minute candles, plus the history the slowest set warms on */
-    size_t start = 400, n = ncandles + start;
-    candle *c = malloc(n * sizeof *c);
-    synth_params sp;
-    synth_defaults(&sp);
-    sp.seed = 2026;
-    sp.start_ms = 1704067200000LL;
-    sp.tf_ms = 60000;
-    if (!c || synth_generate(&sp, c, n, NULL) != 0)
+    size_t start = SWEEP_GRID_HISTORY, n = ncandles + start;
+    candle *c = sweep_grid_candles(ncandles);
+    if (!c)
         return 1;
     sweep_data d;
     char err[128];
@@ -79,7 +49,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sweep_bench: %s\n", err);
         return 1;
     }
-    engine_config *cfgs = grid(nsets);
+    engine_config *cfgs = sweep_grid_configs(nsets);
     sweep_stats *out = malloc(nsets * sizeof *out);
     if (!cfgs || !out)
         return 1;
@@ -88,25 +58,25 @@ int main(int argc, char **argv)
     double steps = (double)ncandles;
 
     /* the baseline: the engine, one backtest after another on one core */
-    double t0 = now();
+    double t0 = bench_now();
     for (size_t i = 0; i < base_sets; i++)
         if (sweep_one_engine(&d, &cfgs[i], 10000, 1000, &out[i]) != 0)
             return 1;
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     rows[nrows++] = (row){"engine-1-core", (double)base_sets, dt, steps * (double)base_sets / dt};
 
     sweep_opts o = {.initial_balance = 10000, .warmup_max = 1000, .threads = 1};
-    t0 = now();
+    t0 = bench_now();
     if (sweep_run(&d, cfgs, one_sets, &o, out) != 0)
         return 1;
-    dt = now() - t0;
+    dt = bench_now() - t0;
     rows[nrows++] = (row){"kernel-1-core", (double)one_sets, dt, steps * (double)one_sets / dt};
 
     o.threads = threads;
-    t0 = now();
+    t0 = bench_now();
     if (sweep_run(&d, cfgs, nsets, &o, out) != 0)
         return 1;
-    dt = now() - t0;
+    dt = bench_now() - t0;
     char name[48];
     snprintf(name, sizeof name, "kernel-%d-threads", threads);
     rows[nrows++] = (row){name, (double)nsets, dt, steps * (double)nsets / dt};

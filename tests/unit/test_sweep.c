@@ -5,83 +5,8 @@
 #include "sweep.h"
 #include "synth.h"
 #include "unit.h"
+#include "sweep_random.h"
 #include <math.h>
-
-#define H 3600000LL
-#define T0 1704067200000LL
-
-static candle *make_candles(size_t n, uint64_t seed)
-{
-    synth_params p;
-    synth_defaults(&p);
-    p.seed = seed;
-    p.start_ms = T0;
-    p.tf_ms = H;
-    p.switch_prob = 0.01;
-    candle *c = malloc(n * sizeof *c);
-    ck_assert_ptr_nonnull(c);
-    ck_assert_int_eq(synth_generate(&p, c, n, NULL), 0);
-    return c;
-}
-
-/* A random valid config of kind k, with random risk controls on about half of the draws. */
-static void random_config(engine_config *c, int kind, synth_rng *r)
-{
-    ck_assert_int_eq(engine_config_defaults(c, kind), 0);
-    double u = synth_rng_uniform(r);
-    switch (kind) {
-    case STRATEGY_SMA_CROSS:
-    case STRATEGY_EMA_CROSS:
-        c->params[STRAT_CROSS_FAST] = 2 + (int)(u * 20);
-        c->params[STRAT_CROSS_SLOW] = c->params[STRAT_CROSS_FAST] + 1 + (int)(synth_rng_uniform(r) * 60);
-        break;
-    case STRATEGY_RSI_REVERSION:
-        c->params[STRAT_RSI_PERIOD] = 2 + (int)(u * 30);
-        c->params[STRAT_RSI_OVERSOLD] = 15 + (int)(synth_rng_uniform(r) * 20);
-        c->params[STRAT_RSI_OVERBOUGHT] = 60 + (int)(synth_rng_uniform(r) * 25);
-        break;
-    case STRATEGY_BOLLINGER_BREAKOUT:
-        c->params[STRAT_BB_PERIOD] = 5 + (int)(u * 40);
-        c->params[STRAT_BB_K] = 1.0 + synth_rng_uniform(r) * 2;
-        c->params[STRAT_BB_EXIT_MIDDLE] = synth_rng_uniform(r) < 0.5;
-        break;
-    case STRATEGY_MACD_TREND:
-        c->params[STRAT_MACD_FAST] = 3 + (int)(u * 12);
-        c->params[STRAT_MACD_SLOW] = c->params[STRAT_MACD_FAST] + 2 + (int)(synth_rng_uniform(r) * 20);
-        c->params[STRAT_MACD_SIGNAL] = 2 + (int)(synth_rng_uniform(r) * 10);
-        c->params[STRAT_MACD_ZERO_FILTER] = synth_rng_uniform(r) < 0.5;
-        break;
-    }
-    if (synth_rng_uniform(r) < 0.5) {
-        c->risk.stop_loss_pct = synth_rng_uniform(r) < 0.6 ? 1 + synth_rng_uniform(r) * 5 : 0;
-        c->risk.take_profit_pct = synth_rng_uniform(r) < 0.6 ? 1 + synth_rng_uniform(r) * 8 : 0;
-        if (synth_rng_uniform(r) < 0.5) {
-            c->risk.trailing_stop_pct = 0.5 + synth_rng_uniform(r) * 3;
-            c->risk.trailing_offset_pct = synth_rng_uniform(r) * 2;
-        }
-        if (synth_rng_uniform(r) < 0.3) {
-            c->risk.roi_count = 2;
-            c->risk.roi[0] = (roi_row){0, 6};
-            c->risk.roi[1] = (roi_row){600, 1};
-        }
-        c->risk.cooldown_candles = synth_rng_uniform(r) < 0.5 ? (int)(synth_rng_uniform(r) * 10) : 0;
-        c->risk.stake_pct = 20 + synth_rng_uniform(r) * 80;
-    }
-    c->costs.fee_bps = synth_rng_uniform(r) * 20;
-    c->costs.slippage_bps = synth_rng_uniform(r) * 10;
-    char err[128];
-    ck_assert_msg(engine_config_check(c, err, sizeof err) == 0, "config: %s", err);
-}
-
-static void assert_close(double a, double b, double rel, const char *what)
-{
-    if (isnan(a) || isnan(b)) {
-        ck_assert_msg(isnan(a) && isnan(b), "%s: %.17g vs %.17g", what, a, b);
-        return;
-    }
-    double scale = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
-    ck_assert_msg(fabs(a - b) <= rel * (scale > 1e-12 ? scale : 1e-12), "%s: %.17g vs %.17g", what, a, b);
-}
 
 /* The kernel, the engine folded into sweep_stats, and the backtest report agree for 300 random
  * configs over 3000 candles with 400 of history. */
@@ -160,12 +85,7 @@ START_TEST(threads_change_nothing)
     engine_config cfgs[N];
     synth_rng r;
     synth_rng_seed(&r, 11);
-    for (int i = 0; i < N; i++) {
-        if (i % 9 == 4)
-            ck_assert_int_eq(engine_config_defaults(&cfgs[i], i % 2 ? STRATEGY_GRID : STRATEGY_DCA), 0);
-        else
-            random_config(&cfgs[i], STRATEGY_SMA_CROSS, &r);
-    }
+    mixed_configs(cfgs, N, STRATEGY_SMA_CROSS, 9, &r);
     sweep_stats a[N], b[N];
     sweep_opts o = {.initial_balance = 5000, .warmup_max = 1000, .threads = 1};
     ck_assert_int_eq(sweep_run(&d, cfgs, N, &o, a), 0);

@@ -1,0 +1,31 @@
+/* backend.h — the worker's compute backend: CPU threads, or the CUDA plugin when it loads and finds a
+ * device (--backend auto|cpu|cuda, worker.backend); sweeps go through backend_sweep either way. */
+#ifndef BCF_WORKER_BACKEND_H
+#define BCF_WORKER_BACKEND_H
+#include "sweep.h"
+#include <stddef.h>
+
+/* The plugin's file when worker.cuda_plugin is unset: worker/cuda/botcriptofy-cuda.so next to the
+ * running binary when it exists (a build tree), else $(pkglibdir)/botcriptofy-cuda.so. */
+void backend_default_plugin(char *out, size_t outlen);
+
+/* Chooses the backend once, at start. want: "auto" (CUDA when the plugin loads and sees a device,
+ * else CPU), "cpu" (the plugin is never loaded) or "cuda" (CUDA or an error). plugin: the plugin's
+ * path, NULL for backend_default_plugin. 0, or -1 with the reason in err: an unknown name, or
+ * "cuda" asked for and unavailable (the backend stays CPU). */
+int backend_init(const char *want, const char *plugin, char *err, size_t errlen);
+
+/* "cpu" or "cuda": what sweeps run on (heartbeats, logs, job results). */
+const char *backend_name(void);
+/* One line for logs: the device, or why auto chose the CPU. */
+const char *backend_detail(void);
+
+/* sweep_run with the active backend: on CUDA, the configs the sweep kernel covers run on the GPU
+ * (progress and cancel between slices of candles) and the others (grid, dca) on the CPU threads;
+ * on the CPU, sweep_run itself. A CUDA failure is logged and its configs run on the CPU instead.
+ * Progress counts parameter sets, as sweep_run's. 0 or a SWEEP_E* code. */
+int backend_sweep(const sweep_data *d, const engine_config *cfgs, size_t n, const sweep_opts *o, sweep_stats *out);
+
+/* Back to the CPU backend (tests). The plugin stays loaded: a CUDA runtime is never unloaded. */
+void backend_reset(void);
+#endif
