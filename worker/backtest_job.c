@@ -7,6 +7,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "report.h"
+#include "worker.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ int job_backtest(job_ctx *j)
     char names[ENGINE_MAX_SYMBOLS][40];
     const char *symp[ENGINE_MAX_SYMBOLS];
     candle *data[ENGINE_MAX_SYMBOLS] = {0};
+    double *ext[ENGINE_MAX_SYMBOLS] = {0};
     bt_series series[ENGINE_MAX_SYMBOLS];
     bt_result res;
     bt_metrics m;
@@ -114,7 +116,14 @@ int job_backtest(job_ctx *j)
             job_error(j, "%s has no %s candles in the period", names[s], tf);
             goto out;
         }
-        series[s] = (bt_series){data[s], nw + nc, nw};
+        int mrc = ml_signal_series(j->job->tenant_id, &cfg, exch, names[s], tf, data[s], nw + nc, &ext[s], err,
+                                   sizeof err);
+        if (mrc < 0) {
+            job_error(j, "%s", err);
+            rc = mrc == -2 ? JOB_FAIL : JOB_RETRY;
+            goto out;
+        }
+        series[s] = (bt_series){data[s], nw + nc, nw, ext[s]};
         symp[s] = names[s];
     }
     int brc = backtest_run(&cfg, series, nsym, strtod(PQgetvalue(r, 0, 5), NULL), backtest_progress, j, &res, err,
@@ -164,8 +173,10 @@ out:
         bt_metrics_free(&m);
     if (have_res)
         bt_result_free(&res);
-    for (int s = 0; s < ENGINE_MAX_SYMBOLS; s++)
+    for (int s = 0; s < ENGINE_MAX_SYMBOLS; s++) {
         free(data[s]);
+        free(ext[s]);
+    }
     json_decref(cj);
     PQclear(r);
     return rc;

@@ -1,6 +1,7 @@
 /* backtest.c — the backtest driver: feeds every symbol's candles to one engine in time order,
  * collects closed trades, marks the portfolio to market at each close, reports progress. */
 #include "backtest.h"
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +93,9 @@ int backtest_run(const engine_config *cfg, const bt_series *series, int nseries,
     bt_series run[ENGINE_MAX_SYMBOLS], warm[ENGINE_MAX_SYMBOLS];
     for (int s = 0; s < nseries; s++) {
         size_t w = series[s].warmup < series[s].n ? series[s].warmup : series[s].n;
-        warm[s] = (bt_series){series[s].candles, w, 0};
-        run[s] = (bt_series){series[s].candles ? series[s].candles + w : NULL, series[s].n - w, 0};
+        const double *ext = series[s].ext;
+        warm[s] = (bt_series){series[s].candles, w, 0, ext};
+        run[s] = (bt_series){series[s].candles ? series[s].candles + w : NULL, series[s].n - w, 0, ext ? ext + w : NULL};
     }
     return backtest_run_warm(cfg, run, warm, nseries, initial_balance, progress, ud, out, err, errlen);
 }
@@ -128,9 +130,12 @@ static int backtest_run_warm(const engine_config *cfg, const bt_series *series, 
         rc = bt_fail(err, errlen, BT_EINVAL, "initial_balance: must be a positive number");
         goto out;
     }
+    /* ml_signal judges each candle by its own external value: one candle per engine call */
+    const int ext = cfg->kind == STRATEGY_ML_SIGNAL;
     for (int k = 0; k < nseries; k++)
         for (size_t i = 0; i < warm[k].n; i++)
-            if (engine_warm(e, k, &warm[k].candles[i]) < 0) {
+            if ((ext && engine_set_external(e, k, warm[k].ext ? warm[k].ext[i] : NAN) < 0) ||
+                engine_warm(e, k, &warm[k].candles[i]) < 0) {
                 rc = bt_fail(err, errlen, BT_EDATA, "series %d, warm-up candle %zu: invalid prices", k, i);
                 goto out;
             }
@@ -141,7 +146,7 @@ static int backtest_run_warm(const engine_config *cfg, const bt_series *series, 
     r.end_time = INT64_MIN;
     const int64_t tf = cfg->timeframe_ms;
     size_t done = 0, next_report = BT_PROGRESS_EVERY;
-    if (nseries == 1) {
+    if (nseries == 1 && !ext) {
         /* one symbol: every candle is an equity point; engine_run steps through a chunk at a
          * time and returns whenever a candle produced events */
         const candle *c = series[0].candles;
@@ -174,8 +179,10 @@ static int backtest_run_warm(const engine_config *cfg, const bt_series *series, 
         r.end_time = c[total - 1].open_time + tf;
     }
     int s;
-    while (nseries > 1 && (s = bt_next(series, nseries, pos)) >= 0) {
+    while ((nseries > 1 || ext) && (s = bt_next(series, nseries, pos)) >= 0) {
         const candle *c = &series[s].candles[pos[s]];
+        if (ext)
+            engine_set_external(e, s, series[s].ext ? series[s].ext[pos[s]] : NAN);
         int n = engine_step(e, s, c, ev, ENGINE_MAX_STEP_EVENTS);
         if (n < 0) {
             rc = bt_fail(err, errlen, BT_EDATA, "series %d, candle %zu (open_time %lld): %s", s, pos[s],

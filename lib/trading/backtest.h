@@ -14,6 +14,8 @@ typedef struct bt_series {
     size_t n;
     size_t warmup; /* the first `warmup` of the n candles only warm the indicators (engine_warm):
                       history before the backtest's start, neither traded nor reported */
+    const double *ext; /* ml_signal: each candle's external value (engine_set_external), n of
+                          them; NULL: none (NAN for every candle) */
 } bt_series;
 
 /* Called about every 65,536 candles and once at the end with fraction = candles done / total

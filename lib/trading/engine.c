@@ -459,6 +459,14 @@ static inline __attribute__((always_inline)) int eng_step(engine *e, int s, cons
     return n;
 }
 
+int engine_set_external(engine *e, int s, double value)
+{
+    if (!e || s < 0 || s >= e->nsymbols || e->cfg.kind != STRATEGY_ML_SIGNAL)
+        return ENGINE_EINVAL;
+    e->sym[s].sig.u.ext.value = value;
+    return 0;
+}
+
 int engine_warm(engine *e, int s, const candle *c)
 {
     if (!e || s < 0 || s >= e->nsymbols || !c)
@@ -560,6 +568,7 @@ int engine_run(engine *e, int s, const candle *c, size_t n, engine_curve *curve,
         ENG_RUN_KIND(STRATEGY_BOLLINGER_BREAKOUT);
         ENG_RUN_KIND(STRATEGY_MACD_TREND);
         ENG_RUN_KIND(STRATEGY_GRID);
+        ENG_RUN_KIND(STRATEGY_ML_SIGNAL);
     default:
         return fast ? eng_run(e, s, c, n, curve, done, ev, STRATEGY_DCA, 1)
                     : eng_run(e, s, c, n, curve, done, ev, STRATEGY_DCA, 0);

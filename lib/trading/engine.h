@@ -194,6 +194,12 @@ int engine_warmup_candles(const engine_config *cfg);
  * 0, ENGINE_EINVAL or ENGINE_ECANDLE. */
 int engine_warm(engine *e, int sym, const candle *c);
 
+/* ml_signal: the value the next candle of sym is judged by (a model's up-probability for that
+ * candle, NAN for none). Set it before each engine_step or engine_warm of the symbol; engine_run
+ * judges every candle of its run by the value last set, so per-candle values mean one candle per
+ * call. 0, or ENGINE_EINVAL (another strategy, a bad symbol). */
+int engine_set_external(engine *e, int sym, double value);
+
 /* Cash plus every position at its symbol's last close. */
 double engine_equity(const engine *e);
 

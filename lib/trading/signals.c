@@ -33,6 +33,9 @@ int sig_init(sig_state *s, const engine_config *cfg)
     case STRATEGY_GRID:
     case STRATEGY_DCA:
         return 0;
+    case STRATEGY_ML_SIGNAL:
+        s->u.ext.value = NAN;
+        return 0;
     default:
         return -1;
     }

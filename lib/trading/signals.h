@@ -38,6 +38,9 @@ typedef struct sig_state {
         ind_rsi rsi;
         ind_bbands bb;
         ind_macd macd;
+        struct {
+            double value; /* ml_signal: this candle's up-probability (NAN: none) */
+        } ext;
     } u;
 } sig_state;
 

@@ -75,6 +75,18 @@ static inline __attribute__((always_inline)) int sig_update_kind(sig_state *s, c
         s->prev_a = h;
         return sig;
     }
+    case STRATEGY_ML_SIGNAL: {
+        /* entries are events (the probability rises above buy_above), exits are states (it is
+         * below sell_below), as for the crossovers; no prediction, no signal */
+        double p = s->u.ext.value;
+        int sig = SIG_NONE;
+        if (p < s->p[STRAT_ML_SELL_BELOW])
+            sig = SIG_SELL;
+        else if (p > s->p[STRAT_ML_BUY_ABOVE] && !(s->prev_a > s->p[STRAT_ML_BUY_ABOVE]))
+            sig = SIG_BUY;
+        s->prev_a = p;
+        return sig;
+    }
     default:
         return SIG_NONE;
     }

@@ -45,6 +45,14 @@ static const param_spec strat_dca_params[] = {
     {"take_profit_pct", PARAM_DOUBLE, 0.1, 1000, 3, "strategy.param.take_profit_pct"},
 };
 
+/* The model is named by its id; its predictions reach the engine as the external value of each
+ * candle (engine_set_external), so the engine itself stays free of I/O. */
+static const param_spec strat_ml_params[] = {
+    {"model_id", PARAM_INT, 1, 1e15, 1, "strategy.param.model_id"},
+    {"buy_above", PARAM_DOUBLE, 0.5, 0.99, 0.55, "strategy.param.buy_above"},
+    {"sell_below", PARAM_DOUBLE, 0.01, 0.5, 0.45, "strategy.param.sell_below"},
+};
+
 #define STRAT_INFO(name, params) {name, "strategy.kind." name, (int)(sizeof params / sizeof params[0]), params}
 static const strategy_info strat_table[STRATEGY_KIND_COUNT] = {
     [STRATEGY_SMA_CROSS] = STRAT_INFO("sma_cross", strat_sma_params),
@@ -54,6 +62,7 @@ static const strategy_info strat_table[STRATEGY_KIND_COUNT] = {
     [STRATEGY_MACD_TREND] = STRAT_INFO("macd_trend", strat_macd_params),
     [STRATEGY_GRID] = STRAT_INFO("grid", strat_grid_params),
     [STRATEGY_DCA] = STRAT_INFO("dca", strat_dca_params),
+    [STRATEGY_ML_SIGNAL] = STRAT_INFO("ml_signal", strat_ml_params),
 };
 
 const strategy_info *strategy_get(int kind)

@@ -20,6 +20,7 @@ typedef enum strategy_kind {
     STRATEGY_MACD_TREND,         /* "macd_trend": buy MACD crossing above its signal line */
     STRATEGY_GRID,               /* "grid": buy levels below a reference, sell one level up */
     STRATEGY_DCA,                /* "dca": periodic buys, safety orders, take-profit on the average */
+    STRATEGY_ML_SIGNAL,          /* "ml_signal": a trained model's up-probability crosses thresholds */
     STRATEGY_KIND_COUNT
 } strategy_kind;
 
@@ -54,6 +55,7 @@ enum { STRAT_MACD_FAST = 0, STRAT_MACD_SLOW, STRAT_MACD_SIGNAL, STRAT_MACD_ZERO_
 enum { STRAT_GRID_LEVELS = 0, STRAT_GRID_SPACING, STRAT_GRID_REFERENCE };
 enum { STRAT_DCA_INTERVAL = 0, STRAT_DCA_MAX_BUYS, STRAT_DCA_SAFETY_ORDERS, STRAT_DCA_SAFETY_STEP,
        STRAT_DCA_TAKE_PROFIT };
+enum { STRAT_ML_MODEL = 0, STRAT_ML_BUY_ABOVE, STRAT_ML_SELL_BELOW }; /* ml_signal */
 
 /* The table for kind k, or NULL when k is not a kind. */
 const strategy_info *strategy_get(int kind);

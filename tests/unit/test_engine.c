@@ -889,6 +889,49 @@ START_TEST(test_backtest_merge)
 }
 END_TEST
 
+/* ml_signal: the external probability of each candle decides; an entry is the candle it rises
+ * above buy_above, an exit every candle below sell_below; no prediction (NAN) decides nothing. */
+START_TEST(test_ml_signal_external)
+{
+    candle c[12];
+    double p[12] = {NAN, 0.5, 0.7, 0.8, 0.6, 0.5, 0.3, NAN, 0.9, 0.9, 0.2, 0.5};
+    for (int i = 0; i < 12; i++)
+        c[i] = mk(i, 100 + i, 101 + i, 99 + i, 100 + i);
+    engine_config cfg;
+    engine_config_defaults(&cfg, STRATEGY_ML_SIGNAL);
+    cfg.costs.fee_bps = 0;
+    cfg.costs.slippage_bps = 0;
+    cfg.params[STRAT_ML_BUY_ABOVE] = 0.65;
+    cfg.params[STRAT_ML_SELL_BELOW] = 0.35;
+    bt_series s = {c, 12, 0, p};
+    bt_result r;
+    char err[128];
+    ck_assert_int_eq(backtest_run(&cfg, &s, 1, 1000, NULL, NULL, &r, err, sizeof err), 0);
+    /* buy decided on candle 2 (0.7 rises above 0.65), filled at 3's open; sell decided on 6
+     * (0.3), filled at 7's open; buy on 8 (0.9 after NAN), filled at 9; sell on 10, at 11 */
+    ck_assert_uint_eq(r.ntrades, 2);
+    ck_assert_int_eq(r.trades[0].entry_time, T0 + 3 * H);
+    ck_assert_int_eq(r.trades[0].exit_time, T0 + 7 * H);
+    ck_assert_int_eq(r.trades[1].entry_time, T0 + 9 * H);
+    ck_assert_int_eq(r.trades[1].exit_time, T0 + 11 * H);
+    bt_result_free(&r);
+    /* without predictions nothing trades */
+    s.ext = NULL;
+    ck_assert_int_eq(backtest_run(&cfg, &s, 1, 1000, NULL, NULL, &r, err, sizeof err), 0);
+    ck_assert_uint_eq(r.ntrades, 0);
+    bt_result_free(&r);
+    /* the external value belongs to ml_signal only */
+    engine e;
+    engine_config sma;
+    engine_config_defaults(&sma, STRATEGY_SMA_CROSS);
+    ck_assert_int_eq(engine_init(&e, &sma, 1, 1000), 0);
+    ck_assert_int_eq(engine_set_external(&e, 0, 0.9), ENGINE_EINVAL);
+    ck_assert_int_eq(engine_init(&e, &cfg, 1, 1000), 0);
+    ck_assert_int_eq(engine_set_external(&e, 1, 0.9), ENGINE_EINVAL);
+    ck_assert_int_eq(engine_set_external(&e, 0, 0.9), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -901,6 +944,7 @@ int main(void)
     UNIT_ADD(s, test_cooldown_after_loss);
     UNIT_ADD(s, test_grid);
     UNIT_ADD(s, test_dca);
+    UNIT_ADD(s, test_ml_signal_external);
     UNIT_ADD(s, test_engine_errors);
     UNIT_ADD(s, test_state_blob_refused);
     UNIT_ADD(s, test_backtest_merge);
