@@ -109,6 +109,19 @@ char *ml_model_dumps(const ml_model *m);
 int ml_model_from_json(const json_t *j, ml_model **out, char *err, size_t errlen);
 int ml_model_loads(const char *text, size_t len, ml_model **out, char *err, size_t errlen);
 
+/* What pages show without the weights: kind, horizon, epochs_run, and the model JSON's "split",
+ * "metrics" and "curve" objects. A new object, NULL when out of memory. */
+json_t *ml_report_to_json(const ml_model *m);
+
+/* Training options as JSON: {"kind", "horizon", "train_frac", "val_frac", "hyperparameters":
+ * {...}} (threads and the progress callback are the caller's, not part of the job). */
+json_t *ml_opts_to_json(const ml_train_opts *o);
+/* Reads options a job asks for: "kind" is required; every other key is optional and defaults as
+ * ml_train_opts_defaults(kind); unknown keys and out-of-range values are refused with a reason.
+ * o->threads, o->progress and o->progress_ctx are kept as the caller set them. ML_OK or
+ * ML_ERR_INVALID (*o unchanged). */
+int ml_opts_from_json(const json_t *j, ml_train_opts *o, char *err, size_t errlen);
+
 /* Checks one candle as ml_train and the predictors need it; 0 or -1. */
 int ml_candle_ok(const candle *c);
 #endif

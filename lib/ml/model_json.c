@@ -37,17 +37,9 @@ static json_t *range_json(size_t lo, size_t hi)
     return json_pack("[II]", (json_int_t)lo, (json_int_t)hi);
 }
 
-static json_t *metrics_json(const ml_metrics *m)
+/* The object when every put succeeded; otherwise NULL (and the object is released). */
+static json_t *finish(json_t *o, int bad)
 {
-    json_t *o = json_object();
-    int bad = !o;
-    if (o) {
-        put(o, "n", json_integer((json_int_t)m->n), &bad);
-        put(o, "accuracy", num(m->accuracy), &bad);
-        put(o, "auc", num(m->auc), &bad);
-        put(o, "logloss", num(m->logloss), &bad);
-        put(o, "positive_rate", num(m->positive_rate), &bad);
-    }
     if (bad) {
         json_decref(o);
         return NULL;
@@ -55,69 +47,118 @@ static json_t *metrics_json(const ml_metrics *m)
     return o;
 }
 
+static json_t *metrics_json(const ml_metrics *m)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    put(o, "n", json_integer((json_int_t)m->n), &bad);
+    put(o, "accuracy", num(m->accuracy), &bad);
+    put(o, "auc", num(m->auc), &bad);
+    put(o, "logloss", num(m->logloss), &bad);
+    put(o, "positive_rate", num(m->positive_rate), &bad);
+    return finish(o, bad);
+}
+
+static json_t *hparams_json(const ml_hparams *hp)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    put(o, "hidden", json_integer(hp->hidden), &bad);
+    put(o, "seq_len", json_integer(hp->seq_len), &bad);
+    put(o, "epochs", json_integer(hp->epochs), &bad);
+    put(o, "batch_size", json_integer(hp->batch_size), &bad);
+    put(o, "patience", json_integer(hp->patience), &bad);
+    put(o, "shards", json_integer(hp->shards), &bad);
+    put(o, "learning_rate", json_real(hp->learning_rate), &bad);
+    put(o, "l2", json_real(hp->l2), &bad);
+    put(o, "clip", json_real(hp->clip), &bad);
+    put(o, "seed", json_integer((json_int_t)hp->seed), &bad);
+    return finish(o, bad);
+}
+
+static json_t *split_json(const ml_model *m)
+{
+    const ml_split *s = &m->report.split;
+    json_t *o = json_object();
+    int bad = !o;
+    put(o, "train_frac", json_real(m->train_frac), &bad);
+    put(o, "val_frac", json_real(m->val_frac), &bad);
+    put(o, "first", json_integer((json_int_t)s->first), &bad);
+    put(o, "train", range_json(s->train_lo, s->train_hi), &bad);
+    put(o, "val", range_json(s->val_lo, s->val_hi), &bad);
+    put(o, "test", range_json(s->test_lo, s->test_hi), &bad);
+    return finish(o, bad);
+}
+
+static json_t *report_metrics_json(const ml_report *r)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    put(o, "base_rate", num(r->base_rate), &bad);
+    put(o, "train", metrics_json(&r->train), &bad);
+    put(o, "val", metrics_json(&r->val), &bad);
+    put(o, "test", metrics_json(&r->test), &bad);
+    put(o, "baseline_val", metrics_json(&r->baseline_val), &bad);
+    put(o, "baseline_test", metrics_json(&r->baseline_test), &bad);
+    return finish(o, bad);
+}
+
+static json_t *curve_json(const ml_curve *c)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    put(o, "best_epoch", json_integer(c->best_epoch), &bad);
+    put(o, "train_loss", num_array(c->train_loss, (size_t)c->len), &bad);
+    put(o, "val_loss", num_array(c->val_loss, (size_t)c->len), &bad);
+    return finish(o, bad);
+}
+
 json_t *ml_model_to_json(const ml_model *m)
 {
-    json_t *o = json_object(), *hp = json_object(), *sp = json_object(), *st = json_object();
-    json_t *me = json_object(), *cu = json_object(), *names = json_array();
-    int bad = !o || !hp || !sp || !st || !me || !cu || !names;
-    if (bad) {
-        json_decref(o), json_decref(hp), json_decref(sp), json_decref(st);
-        json_decref(me), json_decref(cu), json_decref(names);
-        return NULL;
-    }
+    json_t *o = json_object(), *names = json_array(), *st = json_object();
+    int bad = !o || !names || !st;
+    for (int j = 0; names && j < m->n_features; j++)
+        if (json_array_append_new(names, json_string(ml_feature_names[j])) < 0)
+            bad = 1;
+    put(st, "mean", num_array(m->scaler.mean, (size_t)m->n_features), &bad);
+    put(st, "std", num_array(m->scaler.std, (size_t)m->n_features), &bad);
     put(o, "format", json_integer(m->format), &bad);
     put(o, "kind", json_string(ml_kind_name(m->kind)), &bad);
     put(o, "feature_set", json_integer(m->feature_set), &bad);
-    for (int j = 0; j < m->n_features; j++)
-        if (json_array_append_new(names, json_string(ml_feature_names[j])) < 0)
-            bad = 1;
     put(o, "features", names, &bad);
     put(o, "horizon", json_integer(m->horizon), &bad);
-
-    put(hp, "hidden", json_integer(m->hp.hidden), &bad);
-    put(hp, "seq_len", json_integer(m->hp.seq_len), &bad);
-    put(hp, "epochs", json_integer(m->hp.epochs), &bad);
-    put(hp, "batch_size", json_integer(m->hp.batch_size), &bad);
-    put(hp, "patience", json_integer(m->hp.patience), &bad);
-    put(hp, "shards", json_integer(m->hp.shards), &bad);
-    put(hp, "learning_rate", json_real(m->hp.learning_rate), &bad);
-    put(hp, "l2", json_real(m->hp.l2), &bad);
-    put(hp, "clip", json_real(m->hp.clip), &bad);
-    put(hp, "seed", json_integer((json_int_t)m->hp.seed), &bad);
-    put(o, "hyperparameters", hp, &bad);
-
-    const ml_split *s = &m->report.split;
-    put(sp, "train_frac", json_real(m->train_frac), &bad);
-    put(sp, "val_frac", json_real(m->val_frac), &bad);
-    put(sp, "first", json_integer((json_int_t)s->first), &bad);
-    put(sp, "train", range_json(s->train_lo, s->train_hi), &bad);
-    put(sp, "val", range_json(s->val_lo, s->val_hi), &bad);
-    put(sp, "test", range_json(s->test_lo, s->test_hi), &bad);
-    put(o, "split", sp, &bad);
-
-    put(st, "mean", num_array(m->scaler.mean, (size_t)m->n_features), &bad);
-    put(st, "std", num_array(m->scaler.std, (size_t)m->n_features), &bad);
+    put(o, "hyperparameters", hparams_json(&m->hp), &bad);
+    put(o, "split", split_json(m), &bad);
     put(o, "standardization", st, &bad);
     put(o, "weights", num_array(m->params, m->net.n_params), &bad);
+    put(o, "metrics", report_metrics_json(&m->report), &bad);
+    put(o, "curve", curve_json(&m->curve), &bad);
+    return finish(o, bad);
+}
 
-    const ml_report *r = &m->report;
-    put(me, "base_rate", num(r->base_rate), &bad);
-    put(me, "train", metrics_json(&r->train), &bad);
-    put(me, "val", metrics_json(&r->val), &bad);
-    put(me, "test", metrics_json(&r->test), &bad);
-    put(me, "baseline_val", metrics_json(&r->baseline_val), &bad);
-    put(me, "baseline_test", metrics_json(&r->baseline_test), &bad);
-    put(o, "metrics", me, &bad);
+json_t *ml_report_to_json(const ml_model *m)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    put(o, "kind", json_string(ml_kind_name(m->kind)), &bad);
+    put(o, "horizon", json_integer(m->horizon), &bad);
+    put(o, "epochs_run", json_integer(m->report.epochs_run), &bad);
+    put(o, "split", split_json(m), &bad);
+    put(o, "metrics", report_metrics_json(&m->report), &bad);
+    put(o, "curve", curve_json(&m->curve), &bad);
+    return finish(o, bad);
+}
 
-    put(cu, "best_epoch", json_integer(m->curve.best_epoch), &bad);
-    put(cu, "train_loss", num_array(m->curve.train_loss, (size_t)m->curve.len), &bad);
-    put(cu, "val_loss", num_array(m->curve.val_loss, (size_t)m->curve.len), &bad);
-    put(o, "curve", cu, &bad);
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+json_t *ml_opts_to_json(const ml_train_opts *opts)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    put(o, "kind", json_string(ml_kind_name(opts->kind)), &bad);
+    put(o, "horizon", json_integer(opts->horizon), &bad);
+    put(o, "train_frac", json_real(opts->train_frac), &bad);
+    put(o, "val_frac", json_real(opts->val_frac), &bad);
+    put(o, "hyperparameters", hparams_json(&opts->hp), &bad);
+    return finish(o, bad);
 }
 
 char *ml_model_dumps(const ml_model *m)
@@ -361,6 +402,91 @@ out:
         return rc;
     }
     *out = m;
+    return ML_OK;
+}
+
+/* ---- training options (what a job asks for) ---- */
+
+/* Refuses keys outside keys[0..n): a misspelt option must not silently train with a default. */
+static int only_keys(reader *rd, const json_t *obj, const char *const *keys, size_t n, const char *where)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        size_t i = 0;
+        while (i < n && strcmp(key, keys[i]) != 0)
+            i++;
+        if (i == n)
+            return bad(rd, "%s: unknown option \"%s\"", where, key);
+    }
+    return 0;
+}
+
+/* Optional integer: a missing key leaves *out as it was. */
+static int opt_int(reader *rd, const json_t *obj, const char *key, long long lo, long long hi, long long *out)
+{
+    return json_object_get(obj, key) ? read_int(rd, obj, key, lo, hi, out) : 0;
+}
+
+static int opt_num(reader *rd, const json_t *obj, const char *key, double *out)
+{
+    return json_object_get(obj, key) ? read_num(rd, obj, key, 0, out) : 0;
+}
+
+static int opts_hparams(reader *rd, const json_t *o, ml_hparams *hp)
+{
+    static const char *const keys[] = {"hidden", "seq_len", "epochs", "batch_size", "patience",
+                                       "shards", "learning_rate", "l2", "clip", "seed"};
+    long long v[6] = {hp->hidden, hp->seq_len, hp->epochs, hp->batch_size, hp->patience, hp->shards};
+    long long seed = (long long)hp->seed;
+    if (only_keys(rd, o, keys, sizeof keys / sizeof keys[0], "hyperparameters") < 0)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (opt_int(rd, o, keys[i], 0, 1048576, &v[i]) < 0)
+            return -1;
+    if (opt_int(rd, o, "seed", 0, INT64_MAX, &seed) < 0 || opt_num(rd, o, "learning_rate", &hp->learning_rate) < 0 ||
+        opt_num(rd, o, "l2", &hp->l2) < 0 || opt_num(rd, o, "clip", &hp->clip) < 0)
+        return -1;
+    hp->hidden = (int)v[0];
+    hp->seq_len = (int)v[1];
+    hp->epochs = (int)v[2];
+    hp->batch_size = (int)v[3];
+    hp->patience = (int)v[4];
+    hp->shards = (int)v[5];
+    hp->seed = (uint64_t)seed;
+    return 0;
+}
+
+int ml_opts_from_json(const json_t *j, ml_train_opts *o, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"kind", "horizon", "train_frac", "val_frac", "hyperparameters"};
+    reader rd = {err, errlen};
+    if (!json_is_object(j))
+        return bad(&rd, "options: expected an object"), ML_ERR_INVALID;
+    ml_kind kind = ml_kind_parse(json_string_value(json_object_get(j, "kind")));
+    if (!kind)
+        return bad(&rd, "kind: expected \"logreg\" or \"gru\""), ML_ERR_INVALID;
+    ml_train_opts t;
+    ml_train_opts_defaults(&t, kind);
+    long long horizon = t.horizon;
+    json_t *hp = json_object_get(j, "hyperparameters");
+    if (only_keys(&rd, j, keys, sizeof keys / sizeof keys[0], "options") < 0 ||
+        opt_int(&rd, j, "horizon", 1, ML_MAX_HORIZON, &horizon) < 0 ||
+        opt_num(&rd, j, "train_frac", &t.train_frac) < 0 || opt_num(&rd, j, "val_frac", &t.val_frac) < 0)
+        return ML_ERR_INVALID;
+    if (hp && !json_is_object(hp))
+        return bad(&rd, "hyperparameters: expected an object"), ML_ERR_INVALID;
+    if (hp && opts_hparams(&rd, hp, &t.hp) < 0)
+        return ML_ERR_INVALID;
+    t.horizon = (int)horizon;
+    if (!(t.train_frac > 0 && t.val_frac > 0 && t.train_frac + t.val_frac < 1))
+        return bad(&rd, "train_frac and val_frac must be > 0 with train_frac + val_frac < 1"), ML_ERR_INVALID;
+    if (ml_hparams_check(kind, &t.hp, err, errlen) < 0)
+        return ML_ERR_INVALID;
+    t.threads = o->threads; /* the worker's choice, not the job's */
+    t.progress = o->progress;
+    t.progress_ctx = o->progress_ctx;
+    *o = t;
     return ML_OK;
 }
 

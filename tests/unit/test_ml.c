@@ -558,6 +558,12 @@ START_TEST(json_round_trip)
         ck_assert_int_eq(back->curve.len, m->curve.len);
         char *again = ml_model_dumps(back);
         ck_assert_str_eq(again, text);
+        json_t *rep = ml_report_to_json(m), *whole = ml_model_to_json(m);
+        ck_assert(json_equal(json_object_get(rep, "metrics"), json_object_get(whole, "metrics")));
+        ck_assert(json_equal(json_object_get(rep, "curve"), json_object_get(whole, "curve")));
+        ck_assert_ptr_null(json_object_get(rep, "weights"));
+        json_decref(rep);
+        json_decref(whole);
         ck_assert_int_eq(ml_predict_series(m, c, n, 2, before), ML_OK);
         ck_assert_int_eq(ml_predict_series(back, c, n, 2, after), ML_OK);
         ck_assert_int_eq(memcmp(before, after, n * sizeof *before), 0);
@@ -668,6 +674,64 @@ START_TEST(json_malformed_is_refused)
 }
 END_TEST
 
+/* Job options: defaults fill what a job leaves out, a round trip keeps everything, and a typo or
+ * an out-of-range value is refused with a reason. */
+START_TEST(options_json)
+{
+    ml_train_opts o, back;
+    char err[256] = "";
+    ml_train_opts_defaults(&o, ML_GRU);
+    o.horizon = 6;
+    o.hp.hidden = 24;
+    o.hp.learning_rate = 0.0042;
+    o.hp.seed = 77;
+    json_t *j = ml_opts_to_json(&o);
+    ck_assert_ptr_nonnull(j);
+    memset(&back, 0, sizeof back);
+    back.threads = 3;
+    ck_assert_msg(ml_opts_from_json(j, &back, err, sizeof err) == ML_OK, "%s", err);
+    ck_assert_int_eq(back.threads, 3); /* the caller's */
+    back.threads = o.threads;
+    ck_assert_int_eq(memcmp(&back.hp, &o.hp, sizeof o.hp), 0);
+    ck_assert_int_eq(back.kind, ML_GRU);
+    ck_assert_int_eq(back.horizon, 6);
+    ck_assert(back.train_frac == o.train_frac && back.val_frac == o.val_frac);
+    json_decref(j);
+
+    json_error_t je;
+    j = json_loads("{\"kind\":\"gru\",\"hyperparameters\":{\"hidden\":8}}", 0, &je);
+    ck_assert_int_eq(ml_opts_from_json(j, &back, err, sizeof err), ML_OK);
+    ml_train_opts_defaults(&o, ML_GRU);
+    o.hp.hidden = 8;
+    ck_assert_int_eq(memcmp(&back.hp, &o.hp, sizeof o.hp), 0);
+    json_decref(j);
+
+    const char *refused[] = {
+        "{\"horizon\":3}",                                            /* no kind */
+        "{\"kind\":\"svm\"}",
+        "{\"kind\":\"gru\",\"horizn\":3}",                           /* a typo */
+        "{\"kind\":\"gru\",\"hyperparameters\":{\"hiden\":8}}",
+        "{\"kind\":\"logreg\",\"hyperparameters\":{\"hidden\":8}}",  /* logreg has no hidden layer */
+        "{\"kind\":\"gru\",\"horizon\":0}",
+        "{\"kind\":\"gru\",\"train_frac\":0.7,\"val_frac\":0.3}",
+        "{\"kind\":\"gru\",\"hyperparameters\":{\"learning_rate\":\"fast\"}}",
+        "{\"kind\":\"gru\",\"hyperparameters\":[]}",
+        "{\"kind\":\"gru\",\"hyperparameters\":{\"seed\":-1}}",
+        "[1]",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        j = json_loads(refused[i], 0, &je);
+        ck_assert_ptr_nonnull(j);
+        ml_train_opts keep = back;
+        err[0] = '\0';
+        ck_assert_msg(ml_opts_from_json(j, &back, err, sizeof err) == ML_ERR_INVALID, "accepted %s", refused[i]);
+        ck_assert_msg(err[0] != '\0', "no reason for %s", refused[i]);
+        ck_assert_int_eq(memcmp(&keep, &back, sizeof keep), 0);
+        json_decref(j);
+    }
+}
+END_TEST
+
 static int cancel_at_once(void *ctx, double fraction)
 {
     int *calls = ctx;
@@ -770,6 +834,7 @@ int main(void)
     ML_ADD(s, metrics_by_hand);
     ML_ADD(s, json_round_trip);
     ML_ADD(s, json_malformed_is_refused);
+    ML_ADD(s, options_json);
     ML_ADD(s, progress_and_cancel);
     ML_ADD(s, bad_input_is_refused);
     return unit_run(s);
