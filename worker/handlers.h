@@ -14,7 +14,9 @@
     X("bot_tick", job_bot_tick, 0)                                                                                    \
     X("bot_cancel_orders", job_bot_cancel_orders, 0)                                                                   \
     X("optimize", job_optimize, 0)                                                                                    \
-    X("walk_forward", job_walk_forward, 0)
+    X("walk_forward", job_walk_forward, 0)                                                                            \
+    X("ml_train", job_ml_train, 0)                                                                                    \
+    X("ml_predict", job_ml_predict, 0)
 
 #define JOB_HANDLER_DECLARE(type, fn, dev_only) int fn(job_ctx *j);
 JOB_HANDLERS(JOB_HANDLER_DECLARE)
