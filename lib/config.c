@@ -86,6 +86,7 @@ const struct config_default config_defaults[] = {
     {"ratelimit.markets.import", "30/h", "candle CSV imports per user"},
     {"ratelimit.bots.write", "30/min", "bot creations, edits, starts and deletions per user"},
     {"ratelimit.backtests.create", "20/min", "backtests queued per user (the daily quota is queue.quota.backtest.per_day)"},
+    {"ratelimit.optimizations.create", "10/min", "optimizations and walk-forward analyses queued per user (daily quotas: queue.quota.optimize.per_day, queue.quota.walk_forward.per_day)"},
     {"backtests.max_candles", "5000000", "most candle steps (candles x symbols) one backtest may cover"},
     {"optimize.max_sets", "1000000", "most parameter sets one optimization (or one walk-forward window) may evaluate"},
     {"optimize.checkpoint_ms", "2000", "how often a running optimization stores its resumable state and best results"},

@@ -12,6 +12,7 @@
 #include "render.h"
 #include "svg.h"
 #include "tenant.h"
+#include "trading_create.h"
 #include "trading_form.h"
 #include "utf8.h"
 #include <math.h>
@@ -97,32 +98,6 @@ static int backtests_list(request *req, response *res)
 
 /* ---------------------------------------------------------------- the form */
 
-/* Every (exchange, symbol, timeframe) series with its stored period. */
-static json_t *backtests_markets(request *req, const json_t *selected)
-{
-    /* cross-tenant: markets and their series summary are platform-wide data */
-    PGresult *r = db_query(req->a, "backtests_markets",
-                           "SELECT m.exchange, m.symbol, s.timeframe, "
-                           "to_char(to_timestamp(s.first_open_time / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "
-                           "to_char(to_timestamp(s.last_open_time / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
-                           "FROM market_series s JOIN markets m ON m.id = s.market_id "
-                           "ORDER BY m.exchange, m.symbol, s.timeframe",
-                           0, NULL);
-    json_t *list = json_array();
-    for (int i = 0; r && i < PQntuples(r); i++) {
-        char *key = arena_printf(req->a, "%s:%s:%s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
-        int sel = 0;
-        size_t k;
-        json_t *v;
-        json_array_foreach(selected, k, v) sel |= json_is_string(v) && !strcmp(json_string_value(v), key);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "exchange", PQgetvalue(r, i, 0),
-                                              "symbol", PQgetvalue(r, i, 1), "timeframe", PQgetvalue(r, i, 2), "first",
-                                              PQgetvalue(r, i, 3), "last", PQgetvalue(r, i, 4), "key", key, "selected",
-                                              sel));
-    }
-    return list;
-}
-
 /* Renders the form; form/config/errors are stolen (NULL = empty). */
 static int backtests_form_page(request *req, response *res, const char *strategy, json_t *form, json_t *config,
                                json_t *errors)
@@ -139,7 +114,7 @@ static int backtests_form_page(request *req, response *res, const char *strategy
     json_decref(config);
     if (!form)
         form = json_pack("{s:s, s:[]}", "initial_balance", "10000", "markets");
-    json_object_set_new(d, "markets", backtests_markets(req, json_object_get(form, "markets")));
+    json_object_set_new(d, "markets", tform_markets(req, json_object_get(form, "markets")));
     json_object_set_new(d, "form", form);
     json_object_set_new(d, "errors", errors ? errors : json_object());
     res_page(res, "backtests/new.cs", "backtests.new", d);
@@ -229,6 +204,32 @@ static int backtests_new_tx(void *arg)
     return rc;
 }
 
+int backtests_start(request *req, response *res, const backtest_new *b)
+{
+    char uid[24], f[24], t[24], bal[40];
+    snprintf(uid, sizeof uid, "%lld", req->cx.user_id);
+    snprintf(f, sizeof f, "%lld", (long long)b->from_ms);
+    snprintf(t, sizeof t, "%lld", (long long)b->to_ms);
+    snprintf(bal, sizeof bal, "%.17g", b->initial_balance);
+    char *cfg = json_dumps(b->config, JSON_COMPACT | JSON_SORT_KEYS);
+    backtests_new_tx_arg n = {&req->cx, {uid, b->name, b->exchange, b->symbols, b->timeframe, f, t, bal}, cfg, "", 0, ""};
+    int rc = cfg ? db_tx(backtests_new_tx, &n) : -1;
+    free(cfg);
+    if (rc == -3) {
+        res_error(req, res, 429, "quota_exceeded", n.quota);
+        return 0;
+    }
+    if (rc != 0)
+        return -1;
+    queue_send(&n.job_id, 1);
+    if (req->api) {
+        res_json(res, 201, json_pack("{s:I, s:I}", "id", (json_int_t)atoll(n.id), "job_id", (json_int_t)n.job_id));
+        return 0;
+    }
+    res_redirect(res, arena_printf(req->a, "/backtests/%s", n.id));
+    return 0;
+}
+
 static int backtests_create(request *req, response *res)
 {
     json_t *errors = json_object();
@@ -249,24 +250,13 @@ static int backtests_create(request *req, response *res)
         if (!market_ok)
             break;
         char ex[40], sym[40], tf[8];
-        const char *k = json_string_value(v);
-        if (strlen(k) > 100 || sscanf(k, "%39[a-z0-9_]:%39[A-Z0-9]:%7[0-9mhd]", ex, sym, tf) != 3 ||
-            (i && (strcmp(ex, exchange) || strcmp(tf, timeframe)))) {
+        if (!tform_market(req, json_string_value(v), ex, sym, tf, NULL, NULL) ||
+            (i && (strcmp(ex, exchange) || strcmp(tf, timeframe))) || (symbols.data && strstr(symbols.data, sym))) {
             market_ok = 0;
             break;
         }
         snprintf(exchange, sizeof exchange, "%s", ex);
         snprintf(timeframe, sizeof timeframe, "%s", tf);
-        const char *p[] = {ex, sym, tf};
-        /* cross-tenant: markets and their series summary are platform-wide data */
-        PGresult *r = db_query(req->a, "backtests_market_check",
-                               "SELECT 1 FROM market_series s JOIN markets m ON m.id = s.market_id "
-                               "WHERE m.exchange = $1 AND m.symbol = $2 AND s.timeframe = $3",
-                               3, p);
-        if (!r || PQntuples(r) != 1 || (symbols.data && strstr(symbols.data, sym))) {
-            market_ok = 0;
-            break;
-        }
         buf_printf(&symbols, "%s%s", i ? "," : "", sym);
     }
     buf_putc(&symbols, '}');
@@ -306,30 +296,11 @@ static int backtests_create(request *req, response *res)
     }
     json_decref(errors);
     json_decref(keys);
-    char uid[24], f[24], t[24], b[40];
-    snprintf(uid, sizeof uid, "%lld", req->cx.user_id);
-    snprintf(f, sizeof f, "%lld", (long long)from_ms);
-    snprintf(t, sizeof t, "%lld", (long long)to_ms);
-    snprintf(b, sizeof b, "%.17g", balance);
-    char *cfg = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+    backtest_new b = {name, exchange, timeframe, symbols.data, from_ms, to_ms, balance, config};
+    int rc = backtests_start(req, res, &b);
     json_decref(config);
-    backtests_new_tx_arg n = {&req->cx, {uid, name, exchange, symbols.data, timeframe, f, t, b}, cfg, "", 0, ""};
-    int rc = cfg ? db_tx(backtests_new_tx, &n) : -1;
-    free(cfg);
     buf_free(&symbols);
-    if (rc == -3) {
-        res_error(req, res, 429, "quota_exceeded", n.quota);
-        return 0;
-    }
-    if (rc != 0)
-        return -1;
-    queue_send(&n.job_id, 1);
-    if (req->api) {
-        res_json(res, 201, json_pack("{s:I, s:I}", "id", (json_int_t)atoll(n.id), "job_id", (json_int_t)n.job_id));
-        return 0;
-    }
-    res_redirect(res, arena_printf(req->a, "/backtests/%s", n.id));
-    return 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- one report */

@@ -12,6 +12,7 @@
 #include "modules.h"
 #include "render.h"
 #include "tenant.h"
+#include "trading_create.h"
 #include "trading_form.h"
 #include "utf8.h"
 #include <math.h>
@@ -163,12 +164,6 @@ static int bots_name_ok(const char *s)
 {
     return utf8_label_ok(s, 80);
 }
-
-/* A validated submission, ready for SQL. */
-typedef struct bots_input {
-    const char *name, *exchange, *symbol, *timeframe, *mode, *credential_id, *balance, *strategy;
-    json_t *config; /* engine configuration (owned) */
-} bots_input;
 
 /* Reads and checks the submitted bot (form fields or JSON). Returns 0 when valid; otherwise
  * fills errors (field → message) and returns -1. */
@@ -328,6 +323,19 @@ static int bots_save_tx(void *arg)
     return rc;
 }
 
+int bots_insert(request *req, response *res, const bots_input *in)
+{
+    bots_save s = {&req->cx, in, NULL, "", 0};
+    if (db_tx(bots_save_tx, &s) != 0 || s.outcome)
+        return -1;
+    if (req->api) {
+        res_json(res, 201, json_pack("{s:I}", "id", (json_int_t)atoll(s.new_id)));
+        return 0;
+    }
+    res_redirect(res, arena_printf(req->a, "/bots/%s", s.new_id));
+    return 0;
+}
+
 static int bots_create(request *req, response *res)
 {
     bots_input in;
@@ -335,18 +343,9 @@ static int bots_create(request *req, response *res)
     if (bots_read(req, &in, errors) != 0)
         return bots_refused(req, res, NULL, &in, errors);
     json_decref(errors);
-    bots_save s = {&req->cx, &in, NULL, "", 0};
-    int rc = db_tx(bots_save_tx, &s);
+    int rc = bots_insert(req, res, &in);
     json_decref(in.config);
-    if (rc != 0)
-        return -1;
-    if (req->api) {
-        res->status = 201;
-        res_json(res, 201, json_pack("{s:I}", "id", (json_int_t)atoll(s.new_id)));
-        return 0;
-    }
-    res_redirect(res, arena_printf(req->a, "/bots/%s", s.new_id));
-    return 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- one bot */

@@ -17,6 +17,8 @@ extern const module seguranca_module;   /* seguranca.c: security events and aler
 extern const module privacy_module;     /* privacy.c: LGPD terms, consent, export, deletion */
 extern const module bots_module;        /* bots.c: trading bots, the emergency stop and the trading halt */
 extern const module backtests_module;   /* backtests.c: backtests queued as jobs, reports, comparison */
+extern const module optimizations_module; /* optimizations.c: parameter searches, results, heatmap */
+extern const module walkforward_module; /* walkforward.c: walk-forward analyses and their reports */
 extern const module devmail_module;     /* devmail.c: captured e-mail, development only */
 extern const module jobs_module;        /* jobs.c: the tenant's jobs: progress, results, cancel, retry */
 extern const module markets_module;     /* markets.c: markets list, candlestick charts, candle CSV import */

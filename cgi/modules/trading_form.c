@@ -1,6 +1,7 @@
 /* trading_form.c — strategy parameters, risk controls and costs as form inputs and back: one
  * reading of the engine's param_spec tables for the bot and the backtest pages alike. */
 #include "trading_form.h"
+#include "db.h"
 #include "render.h"
 #include "strategy.h"
 #include <math.h>
@@ -298,4 +299,54 @@ json_t *tform_submitted(request *req, const char *strategy)
             json_object_set_new(json_object_get(cfg, tform_risk[i].group), tform_risk[i].name, json_string(v));
     }
     return cfg;
+}
+
+json_t *tform_markets(request *req, const json_t *selected)
+{
+    /* cross-tenant: markets and their series summary are platform-wide data */
+    PGresult *r = db_query(req->a, "tform_markets",
+                           "SELECT m.exchange, m.symbol, s.timeframe, "
+                           "to_char(to_timestamp(s.first_open_time / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "
+                           "to_char(to_timestamp(s.last_open_time / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+                           "FROM market_series s JOIN markets m ON m.id = s.market_id "
+                           "ORDER BY m.exchange, m.symbol, s.timeframe",
+                           0, NULL);
+    json_t *list = json_array();
+    for (int i = 0; r && i < PQntuples(r); i++) {
+        char *key = arena_printf(req->a, "%s:%s:%s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        int sel = 0;
+        size_t k;
+        json_t *v;
+        json_array_foreach(selected, k, v) sel |= json_is_string(v) && !strcmp(json_string_value(v), key);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "exchange", PQgetvalue(r, i, 0),
+                                              "symbol", PQgetvalue(r, i, 1), "timeframe", PQgetvalue(r, i, 2), "first",
+                                              PQgetvalue(r, i, 3), "last", PQgetvalue(r, i, 4), "key", key, "selected",
+                                              sel));
+    }
+    return list;
+}
+
+int tform_market(request *req, const char *key, char *exchange, char *symbol, char *timeframe, int64_t *first,
+                 int64_t *last)
+{
+    char ex[40], sym[40], tf[8];
+    if (!key || strlen(key) > 100 || sscanf(key, "%39[a-z0-9_]:%39[A-Z0-9]:%7[0-9mhd]", ex, sym, tf) != 3)
+        return 0;
+    const char *p[] = {ex, sym, tf};
+    /* cross-tenant: markets and their series summary are platform-wide data */
+    PGresult *r = db_query(req->a, "tform_market",
+                           "SELECT s.first_open_time, s.last_open_time FROM market_series s "
+                           "JOIN markets m ON m.id = s.market_id "
+                           "WHERE m.exchange = $1 AND m.symbol = $2 AND s.timeframe = $3",
+                           3, p);
+    if (!r || PQntuples(r) != 1)
+        return 0;
+    snprintf(exchange, 40, "%s", ex);
+    snprintf(symbol, 40, "%s", sym);
+    snprintf(timeframe, 8, "%s", tf);
+    if (first)
+        *first = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (last)
+        *last = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    return 1;
 }

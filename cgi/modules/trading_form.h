@@ -1,9 +1,10 @@
-/* trading_form.h — the strategy part of the bot and backtest forms, built from the engine's
- * parameter specs: the inputs to show, and the submitted fields (or JSON) read into a config. */
+/* trading_form.h — what the trading forms share: the strategy part built from the engine's
+ * parameter specs (inputs to show, submitted fields or JSON read into a config) and the markets. */
 #ifndef BCF_TRADING_FORM_H
 #define BCF_TRADING_FORM_H
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "request.h"
 
 /* Adds to page data d: "strategies" [{key,label}], "strategy" (the chosen key; NULL picks the
@@ -18,6 +19,15 @@ int tform_fill(request *req, json_t *d, const char *strategy, const json_t *conf
 json_t *tform_config(request *req, const char *strategy, const char *timeframe, char *err, size_t errlen);
 /* What was typed, shaped like a config (strings as typed), to show a refused form again. */
 json_t *tform_submitted(request *req, const char *strategy);
+/* Every stored candle series, for a market select: [{exchange, symbol, timeframe, first, last
+ * (dates), key "exchange:symbol:timeframe", selected}], selected when its key is one of the
+ * strings of selected (borrowed, may be NULL). */
+json_t *tform_markets(request *req, const json_t *selected);
+/* A market key "exchange:symbol:timeframe" naming a stored candle series: its parts (buffers of
+ * 40, 40 and 8 bytes) and the open times of its first and last candle (either may be NULL).
+ * 1 when it exists; 0 when malformed, unknown or unreadable. */
+int tform_market(request *req, const char *key, char *exchange, char *symbol, char *timeframe, int64_t *first,
+                 int64_t *last);
 /* The strategy's name in the request's language ("" for an unknown key). */
 const char *tform_strategy_label(request *req, const char *key);
 #endif

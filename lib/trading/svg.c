@@ -1,5 +1,5 @@
-/* svg.c — candlestick and line/area charts written as SVG text through a sink, with nice axis
- * ticks and UTC time labels; no allocation, no clock, so the same data gives the same bytes. */
+/* svg.c — candlestick, line/area, grouped-bar and heatmap charts written as SVG text through a sink,
+ * with nice axis ticks and UTC time labels; no allocation, no clock: the same data, the same bytes. */
 #include "svg.h"
 #include <math.h>
 #include <stdarg.h>
@@ -508,6 +508,32 @@ int svg_candles(const svg_candle_chart *c, svg_sink sink, void *arg)
     return 0;
 }
 
+/* The frame the line and bar charts share: the value range of the series (with zero when asked),
+ * padded, the plot's rectangle and its value axis on the left, between x SVG_VALUE_X0 and
+ * width - 16. -1, with nothing drawn, when no series holds a finite value. */
+#define SVG_VALUE_X0 72.0
+static int value_frame(svg_w *w, const svg_series *s, size_t ns, size_t n, int zero, int width, int height,
+                       const char *suffix, ymap *ym)
+{
+    double lo = 0, hi = 0;
+    int any = 0;
+    for (size_t k = 0; k < ns; k++)
+        range_of(s[k].y, n, &lo, &hi, &any);
+    if (n == 0 || !any)
+        return -1;
+    if (zero) {
+        double z = 0;
+        range_of(&z, 1, &lo, &hi, &any);
+    }
+    pad_range(&lo, &hi, 0.05);
+    const double x0 = SVG_VALUE_X0, x1 = width - 16.0, top = SVG_LEGEND_H, bottom = height - SVG_TIME_H;
+    *ym = (ymap){lo, hi, top, bottom};
+    putf(w, "<rect class=\"plot\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", x0, top, x1 - x0,
+         bottom - top);
+    value_axis(w, ym, x0, x1, 5, suffix, 0);
+    return 0;
+}
+
 int svg_lines(const svg_line_chart *c, svg_sink sink, void *arg)
 {
     if (!c || !sink || (c->n && !c->x) || !series_ok(c->series, c->nseries, c->n))
@@ -515,27 +541,14 @@ int svg_lines(const svg_line_chart *c, svg_sink sink, void *arg)
     svg_w w = {sink, arg};
     int width = c->width > 0 ? c->width : 960, height = c->height > 0 ? c->height : 320;
     open_svg(&w, width, height, "chart-lines", c->title);
-    double lo = 0, hi = 0;
-    int any = 0;
-    for (size_t k = 0; k < c->nseries; k++)
-        range_of(c->series[k].y, c->n, &lo, &hi, &any);
-    if (c->n == 0 || !any) {
+    ymap ym;
+    if (value_frame(&w, c->series, c->nseries, c->n, c->zero_line, width, height, c->y_suffix, &ym) != 0) {
         empty_plot(&w, width, height, c->empty_text);
         return 0;
     }
     const size_t n = c->n;
-    if (c->zero_line) {
-        double z = 0;
-        range_of(&z, 1, &lo, &hi, &any);
-    }
-    pad_range(&lo, &hi, 0.05);
-    const double x0 = 72, x1 = width - 16.0, top = SVG_LEGEND_H, bottom = height - SVG_TIME_H;
-    ymap ym = {lo, hi, top, bottom};
+    const double x0 = SVG_VALUE_X0, x1 = width - 16.0, top = ym.top, bottom = ym.bottom, lo = ym.lo, hi = ym.hi;
     xmap xm = {x0, x1, 0, c->x, c->x[0], c->x[n - 1]};
-    putf(&w, "<rect class=\"plot\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", x0, top, x1 - x0,
-         bottom - top);
-    value_axis(&w, &ym, x0, x1, 5, c->y_suffix, 0);
-
     int64_t span = xm.t1 - xm.t0;
     int style = span >= 2 * 86400000LL ? 0 : 1;
     int labels = span > 0 ? 6 : 1;
@@ -557,6 +570,193 @@ int svg_lines(const svg_line_chart *c, svg_sink sink, void *arg)
     put(&w, "<g class=\"series\">");
     for (size_t k = 0; k < c->nseries; k++)
         draw_series(&w, &c->series[k], n, &xm, &ym, base, bw, NULL);
+    put(&w, "</g>");
+    const svg_series *groups[1] = {c->series};
+    size_t counts[1] = {c->nseries};
+    legend(&w, x0, 15, groups, counts, 1);
+    put(&w, "</svg>");
+    return 0;
+}
+
+/* ---- heatmap ---- */
+
+/* A coordinate rounded to the 0.1 the output prints, so neighbouring cells share their edges. */
+static double r1(double v)
+{
+    return round(v * 10.0) / 10.0;
+}
+
+/* The colour bin of v within [lo, hi]: 0..SVG_HEAT_BINS-1 (a flat range is the middle bin). */
+static int heat_bin(double v, double lo, double hi)
+{
+    if (!(hi > lo))
+        return SVG_HEAT_BINS / 2;
+    int b = (int)floor((v - lo) / (hi - lo) * SVG_HEAT_BINS);
+    return b < 0 ? 0 : b >= SVG_HEAT_BINS ? SVG_HEAT_BINS - 1 : b;
+}
+
+/* An axis or scale value: six significant digits, no "-0". */
+static void fmt_value(char *out, size_t n, double v)
+{
+    snprintf(out, n, "%.6g", v == 0 ? 0.0 : v);
+}
+
+int svg_heatmap(const svg_heatmap_chart *c, svg_sink sink, void *arg)
+{
+    if (!c || !sink || (c->nx && !c->xs) || (c->ny && !c->ys) || (c->nx && c->ny && !c->z))
+        return -1;
+    svg_w w = {sink, arg};
+    int width = c->width > 0 ? c->width : 960, height = c->height > 0 ? c->height : 480;
+    open_svg(&w, width, height, "chart-heatmap", c->title);
+    const size_t nx = c->nx, ny = c->ny, cells = nx * ny;
+    double lo = 0, hi = 0;
+    int any = 0;
+    range_of(c->z, cells, &lo, &hi, &any);
+    if (!any) {
+        empty_plot(&w, width, height, c->empty_text);
+        return 0;
+    }
+    const double x0 = 80, x1 = width - 110.0, top = 12, bottom = height - 48.0;
+    const double cw = (x1 - x0) / (double)nx, ch = (bottom - top) / (double)ny;
+    char a[64], b[64], v[64];
+    put(&w, "<g class=\"cells\">");
+    for (size_t yi = 0; yi < ny; yi++) {
+        double ya = r1(bottom - (double)(yi + 1) * ch), yb = r1(bottom - (double)yi * ch);
+        for (size_t xi = 0; xi < nx; xi++) {
+            double z = c->z[yi * nx + xi];
+            double xa = r1(x0 + (double)xi * cw), xb = r1(x0 + (double)(xi + 1) * cw);
+            if (isfinite(z))
+                putf(&w, "<rect class=\"cell h%d\"", heat_bin(z, lo, hi));
+            else
+                put(&w, "<rect class=\"cell hn\"");
+            putf(&w, " x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"", c1(xa), c1(ya), xb - xa, yb - ya);
+            if (cells > SVG_HEAT_TITLED_MAX) {
+                put(&w, "/>");
+                continue;
+            }
+            fmt_value(a, sizeof a, c->xs[xi]);
+            fmt_value(b, sizeof b, c->ys[yi]);
+            if (isfinite(z))
+                fmt_value(v, sizeof v, z);
+            else
+                snprintf(v, sizeof v, "—");
+            put(&w, "><title>");
+            put_esc(&w, c->x_label ? c->x_label : "x");
+            put(&w, " ");
+            put_esc(&w, a);
+            put(&w, ", ");
+            put_esc(&w, c->y_label ? c->y_label : "y");
+            put(&w, " ");
+            put_esc(&w, b);
+            put(&w, ": ");
+            put_esc(&w, v);
+            put(&w, "</title></rect>");
+        }
+    }
+    put(&w, "</g><g class=\"axis-labels\">");
+    /* about ten labels per axis, at cell centres */
+    size_t every = (nx + 9) / 10;
+    for (size_t xi = 0; xi < nx; xi += every) {
+        fmt_value(a, sizeof a, c->xs[xi]);
+        putf(&w, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", c1(x0 + ((double)xi + 0.5) * cw),
+             bottom + 16);
+        put_esc(&w, a);
+        put(&w, "</text>");
+    }
+    every = (ny + 9) / 10;
+    for (size_t yi = 0; yi < ny; yi += every) {
+        fmt_value(a, sizeof a, c->ys[yi]);
+        putf(&w, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 6,
+             c1(bottom - ((double)yi + 0.5) * ch + 4));
+        put_esc(&w, a);
+        put(&w, "</text>");
+    }
+    if (c->x_label && *c->x_label) {
+        putf(&w, "<text class=\"axis-name\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (x0 + x1) / 2, height - 8.0);
+        put_esc(&w, c->x_label);
+        put(&w, "</text>");
+    }
+    if (c->y_label && *c->y_label) {
+        double yc = (top + bottom) / 2;
+        putf(&w, "<text class=\"axis-name\" x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">",
+             yc, yc);
+        put_esc(&w, c->y_label);
+        put(&w, "</text>");
+    }
+    /* the colour scale: one swatch per bin, lowest at the bottom */
+    const double sx = x1 + 24, sh = (bottom - top - 20) / SVG_HEAT_BINS, sb = bottom;
+    put(&w, "</g><g class=\"scale\">");
+    if (c->z_label && *c->z_label) {
+        putf(&w, "<text class=\"axis-name\" x=\"%.1f\" y=\"%.1f\">", sx, top + 8);
+        put_esc(&w, c->z_label);
+        put(&w, "</text>");
+    }
+    for (int k = 0; k < SVG_HEAT_BINS; k++)
+        putf(&w, "<rect class=\"cell h%d\" x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"%.1f\"/>", k, sx,
+             r1(sb - (k + 1) * sh), r1(sb - k * sh) - r1(sb - (k + 1) * sh));
+    const double marks[3] = {lo, (lo + hi) / 2, hi};
+    for (int k = 0; k < 3; k++) {
+        fmt_value(a, sizeof a, marks[k]);
+        putf(&w, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\">", sx + 20, c1(sb - (double)k / 2 * SVG_HEAT_BINS * sh + 4));
+        put_esc(&w, a);
+        put(&w, "</text>");
+    }
+    put(&w, "</g></svg>");
+    return 0;
+}
+
+/* ---- grouped bars ---- */
+
+int svg_bars(const svg_bar_chart *c, svg_sink sink, void *arg)
+{
+    if (!c || !sink || (c->n && !c->labels) || !series_ok(c->series, c->nseries, c->n))
+        return -1;
+    svg_w w = {sink, arg};
+    int width = c->width > 0 ? c->width : 960, height = c->height > 0 ? c->height : 320;
+    open_svg(&w, width, height, "chart-bars", c->title);
+    ymap ym;
+    if (value_frame(&w, c->series, c->nseries, c->n, 1, width, height, c->y_suffix, &ym) != 0) {
+        empty_plot(&w, width, height, c->empty_text);
+        return 0;
+    }
+    const double x0 = SVG_VALUE_X0, x1 = width - 16.0;
+    double base = ymap_at(&ym, 0);
+    putf(&w, "<line class=\"zero\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0, c1(base), x1, c1(base));
+    const double slot = (x1 - x0) / (double)c->n, bw = slot * 0.8 / (double)(c->nseries ? c->nseries : 1);
+    size_t every = (c->n + 11) / 12;
+    put(&w, "<g class=\"series\">");
+    for (size_t i = 0; i < c->n; i++) {
+        double gx = x0 + (double)i * slot + slot * 0.1;
+        if (i % every == 0) {
+            putf(&w, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", c1(x0 + ((double)i + 0.5) * slot),
+                 height - 6.0);
+            put_esc(&w, c->labels[i] ? c->labels[i] : "");
+            put(&w, "</text>");
+        }
+        for (size_t k = 0; k < c->nseries; k++) {
+            const svg_series *s = &c->series[k];
+            double v = s->y[i];
+            if (!isfinite(v))
+                continue;
+            double y = ymap_at(&ym, v);
+            put(&w, "<rect class=\"bar");
+            put_cls(&w, s->cls);
+            putf(&w, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>", c1(gx + (double)k * bw),
+                 c1(y < base ? y : base), bw, c1(fabs(base - y)));
+            put_esc(&w, c->labels[i] ? c->labels[i] : "");
+            if (s->label) {
+                put(&w, " · ");
+                put_esc(&w, s->label);
+            }
+            char t[64];
+            fmt_value(t, sizeof t, v);
+            put(&w, ": ");
+            put_esc(&w, t);
+            if (c->y_suffix)
+                put_esc(&w, c->y_suffix);
+            put(&w, "</title></rect>");
+        }
+    }
     put(&w, "</g>");
     const svg_series *groups[1] = {c->series};
     size_t counts[1] = {c->nseries};

@@ -1,5 +1,5 @@
-/* svg.h — server-side charts as SVG text: a candlestick chart with indicator overlays and a lower
- * panel, and a time-series line/area chart (equity, drawdown). Pure: output goes through a sink. */
+/* svg.h — server-side charts as SVG text: candlesticks with overlays and a lower panel, time-series
+ * lines (equity, drawdown), grouped bars and heatmaps. Pure: output goes through a sink. */
 #ifndef BCF_TRADING_SVG_H
 #define BCF_TRADING_SVG_H
 #include "candles.h"
@@ -83,6 +83,47 @@ typedef struct svg_line_chart {
  * labels, a legend, an optional zero line. Series are drawn in order (areas first is the
  * caller's choice). */
 int svg_lines(const svg_line_chart *c, svg_sink sink, void *arg);
+
+/* The colour bins of a heatmap: cells get class "cell h0" (lowest) .. "cell h9" (highest), or
+ * "cell hn" when they hold no value. */
+#define SVG_HEAT_BINS 10
+/* Cells up to this count carry their own <title> (the value under the pointer and for screen
+ * readers); larger maps leave them out to keep the page small. */
+#define SVG_HEAT_TITLED_MAX 2500
+
+typedef struct svg_heatmap_chart {
+    const double *xs;          /* nx column values, left to right */
+    size_t nx;
+    const double *ys;          /* ny row values, bottom to top */
+    size_t ny;
+    const double *z;           /* ny rows of nx values: z[y * nx + x]; NaN = no value */
+    const char *x_label, *y_label; /* the axes' names (NULL = none) */
+    const char *z_label;       /* what the colour means, above the scale (NULL = none) */
+    int width, height;         /* viewBox size; 0 = 960 x 480 */
+    const char *title;
+    const char *empty_text;    /* written when no cell holds a value */
+} svg_heatmap_chart;
+
+/* Heatmap of a two-dimensional grid: one <rect class="cell hK"> per cell, the colour bin K from
+ * the value's place between the smallest and the largest value (equal bins of the range), the
+ * column and row values along the axes (at most about ten labels each), the axes' names, and a
+ * colour scale on the right labelled with the range's ends and middle. */
+int svg_heatmap(const svg_heatmap_chart *c, svg_sink sink, void *arg);
+
+typedef struct svg_bar_chart {
+    const char *const *labels; /* n group labels under the bars */
+    size_t n;
+    const svg_series *series;  /* each with n values, side by side in each group (style unused) */
+    size_t nseries;
+    int width, height;         /* viewBox size; 0 = 960 x 320 */
+    const char *title;
+    const char *empty_text;
+    const char *y_suffix;
+} svg_bar_chart;
+
+/* Grouped bars from zero: per group one <rect class="bar CLS"> per series, each with a <title>
+ * "group · series: value"; a value axis on the left, a zero line, group labels, a legend. */
+int svg_bars(const svg_bar_chart *c, svg_sink sink, void *arg);
 
 /* "Nice" axis ticks covering [lo, hi] with about `want` steps: *first is the first tick >= lo,
  * *step the spacing, *count the number of ticks (at most 32); *decimals the digits after the

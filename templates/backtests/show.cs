@@ -7,7 +7,7 @@
   <p><?cs var:Lang.backtests.status ?>: <?cs with:b = data.backtest ?><?cs include:"backtests/status.cs" ?><?cs /with ?>
     <?cs if:data.backtest.job_id ?> · <a href="/jobs/<?cs var:data.backtest.job_id ?>"><?cs var:Lang.backtests.job ?> #<?cs var:data.backtest.job_id ?></a><?cs /if ?></p>
   <?cs if:data.backtest.error ?><p class="alert" role="alert"><?cs var:data.backtest.error ?></p><?cs /if ?>
-  <?cs if:data.backtest.status != "done" && data.backtest.status != "failed" && data.backtest.status != "dead" && data.backtest.status != "cancelled" ?><p class="muted" data-refresh="3"><?cs var:Lang.backtests.queued ?>…</p><?cs /if ?>
+  <?cs if:data.backtest.status != "done" && data.backtest.status != "failed" && data.backtest.status != "dead" && data.backtest.status != "cancelled" ?><p class="muted" data-auto-refresh="3"><?cs var:Lang.backtests.queued ?>…</p><?cs /if ?>
   <form method="post" action="/backtests/<?cs var:data.backtest.id ?>/delete"><input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>"><button type="submit" class="danger"><?cs var:Lang.backtests.delete ?></button></form>
 </section>
 <?cs if:subcount(data.metric_rows) ?>

@@ -224,6 +224,15 @@ export function totpCode(secretB32, t = Date.now() / 1000, stepOffset = 0) {
   return String(n % 1_000_000).padStart(6, '0');
 }
 
+/** GETs a path with the session cookie; resolves { res, json (null when not JSON), text }. */
+export async function apiGet(stack, cookie, p) {
+  const res = await stack.fetch(p, { headers: { cookie } });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { res, json, text };
+}
+
 /** POSTs JSON to an /api/v1 route with the session cookie and its CSRF header; resolves { res, json }. */
 export async function apiPost(stack, cookie, csrf, p, body = {}) {
   const res = await stack.fetch(p, {

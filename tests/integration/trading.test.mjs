@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './harness.mjs';
-import { apiPost, enrolTotp, login, makeTrader, psql, sessionCsrf, waitFor } from './lib.mjs';
+import { apiGet, apiPost, enrolTotp, login, makeTrader, psql, sessionCsrf, waitFor } from './lib.mjs';
 
 let stack;
 let me; // { cookie, csrf } of the demo trader
@@ -21,13 +21,7 @@ async function synth(symbol, count, seed) {
     '--count', String(count), '--seed', String(seed));
 }
 
-async function getJson(path, cookie = me.cookie) {
-  const res = await stack.fetch(`/api/v1${path}`, { headers: { cookie } });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { res, json, text };
-}
+const getJson = (path, cookie = me.cookie) => apiGet(stack, cookie, `/api/v1${path}`);
 
 async function runBacktest(body) {
   const r = await apiPost(stack, me.cookie, me.csrf, '/api/v1/backtests', body);

@@ -530,6 +530,123 @@ START_TEST(test_overlay_compute)
 }
 END_TEST
 
+START_TEST(test_heatmap)
+{
+    /* 4 columns x 3 rows; the value grows with x and y; one cell without a value */
+    double xs[] = {5, 10, 15, 20}, ys[] = {1, 2, 3}, z[12];
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 4; x++)
+            z[y * 4 + x] = x + 4.0 * y - 3.0;
+    z[5] = NAN;
+    svg_heatmap_chart c = {.xs = xs, .nx = 4, .ys = ys, .ny = 3, .z = z, .x_label = "fast", .y_label = "stop <%>",
+                           .z_label = "Sharpe", .title = "Sharpe by fast & stop"};
+    buf b = {0};
+    ck_assert_int_eq(svg_heatmap(&c, to_buf, &b), 0);
+    check_svg(b.data, 960, 480);
+    ck_assert_ptr_nonnull(strstr(b.data, "aria-label=\"Sharpe by fast &amp; stop\""));
+    /* 12 cells and 10 scale swatches */
+    ck_assert_uint_eq(count_of(b.data, "<rect class=\"cell "), 12 + SVG_HEAT_BINS);
+    ck_assert_uint_eq(count_of(b.data, "<rect class=\"cell hn\""), 1);
+    /* the two smallest values are the lowest bin, the two largest the highest (plus each bin's swatch) */
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>fast 5, stop &lt;%&gt; 1: -3</title>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>fast 20, stop &lt;%&gt; 3: 8</title>"));
+    ck_assert_uint_eq(count_of(b.data, "<rect class=\"cell h0\""), 2 + 1);
+    ck_assert_uint_eq(count_of(b.data, "<rect class=\"cell h9\""), 2 + 1);
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>fast 10, stop &lt;%&gt; 2: —</title>"));
+    /* the scale names its ends and middle */
+    ck_assert_ptr_nonnull(strstr(b.data, ">-3</text>"));
+    ck_assert_ptr_nonnull(strstr(b.data, ">2.5</text>"));
+    ck_assert_ptr_nonnull(strstr(b.data, ">8</text>"));
+    /* the first row's cells sit at the bottom: row 0 lower on the page than row 2 */
+    double y0, y2;
+    const char *r0 = strstr(b.data, "<title>fast 5, stop &lt;%&gt; 1:"), *r2 = strstr(b.data, "<title>fast 5, stop &lt;%&gt; 3:");
+    const char *t0 = r0, *t2 = r2;
+    while (strncmp(t0, "<rect", 5))
+        t0--;
+    while (strncmp(t2, "<rect", 5))
+        t2--;
+    ck_assert(attr_num(t0, r0, "y", &y0) && attr_num(t2, r2, "y", &y2) && y0 > y2);
+    /* deterministic */
+    buf b2 = {0};
+    ck_assert_int_eq(svg_heatmap(&c, to_buf, &b2), 0);
+    ck_assert_str_eq(b.data, b2.data);
+    /* a big map leaves the per-cell titles out */
+    enum { BX = 60, BY = 50 };
+    double bxs[BX], bys[BY], *bz = malloc(sizeof(double) * BX * BY);
+    ck_assert_ptr_nonnull(bz);
+    for (int i = 0; i < BX; i++)
+        bxs[i] = i;
+    for (int i = 0; i < BY; i++)
+        bys[i] = i * 0.5;
+    for (int i = 0; i < BX * BY; i++)
+        bz[i] = sin(i * 0.01);
+    svg_heatmap_chart big = {.xs = bxs, .nx = BX, .ys = bys, .ny = BY, .z = bz, .width = 800, .height = 600};
+    buf_clear(&b);
+    ck_assert_int_eq(svg_heatmap(&big, to_buf, &b), 0);
+    /* (check_svg is quadratic in the element count: the small map above stands for the structure) */
+    ck_assert_ptr_nonnull(strstr(b.data, "viewBox=\"0 0 800 600\""));
+    ck_assert_str_eq(b.data + b.len - 6, "</svg>");
+    ck_assert_uint_eq(count_of(b.data, "<title>"), 0);
+    ck_assert_uint_eq(count_of(b.data, "<rect class=\"cell "), BX * BY + SVG_HEAT_BINS);
+    /* ten labels at most per axis */
+    ck_assert_uint_le(count_of(b.data, "text-anchor=\"middle\">"), 10);
+    free(bz);
+    /* nothing to show, and invalid arguments */
+    for (int i = 0; i < 12; i++)
+        z[i] = NAN;
+    svg_heatmap_chart none = {.xs = xs, .nx = 4, .ys = ys, .ny = 3, .z = z, .empty_text = "No feasible result"};
+    buf_clear(&b);
+    ck_assert_int_eq(svg_heatmap(&none, to_buf, &b), 0);
+    check_svg(b.data, 960, 480);
+    ck_assert_ptr_nonnull(strstr(b.data, "No feasible result"));
+    svg_heatmap_chart bad = {.xs = xs, .nx = 4, .ys = ys, .ny = 3, .z = NULL};
+    ck_assert_int_eq(svg_heatmap(&bad, to_buf, &b), -1);
+    ck_assert_int_eq(svg_heatmap(&c, NULL, &b), -1);
+    buf_free(&b);
+    buf_free(&b2);
+}
+END_TEST
+
+START_TEST(test_bars)
+{
+    const char *labels[] = {"W1", "W2", "W3"};
+    double is[] = {1.5, 2.0, 0.8}, oos[] = {0.4, -0.6, NAN};
+    svg_series s[] = {{"In sample", "s-is", is, SVG_BARS, 0}, {"Out of sample", "s-oos", oos, SVG_BARS, 0}};
+    svg_bar_chart c = {.labels = labels, .n = 3, .series = s, .nseries = 2, .title = "Scores <per> window"};
+    buf b = {0};
+    ck_assert_int_eq(svg_bars(&c, to_buf, &b), 0);
+    check_svg(b.data, 960, 320);
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>Scores &lt;per&gt; window</title>"));
+    /* five bars: the NaN is left out */
+    ck_assert_uint_eq(count_of(b.data, "<rect class=\"bar s-is\""), 3);
+    ck_assert_uint_eq(count_of(b.data, "<rect class=\"bar s-oos\""), 2);
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>W2 · Out of sample: -0.6</title>"));
+    ck_assert_uint_eq(count_of(b.data, "<line class=\"zero\""), 1);
+    /* a negative bar hangs from the zero line, a positive one stands on it */
+    const char *neg = strstr(b.data, "<title>W2 · Out of sample"), *pos = strstr(b.data, "<title>W2 · In sample");
+    const char *tn = neg, *tp = pos;
+    while (strncmp(tn, "<rect", 5))
+        tn--;
+    while (strncmp(tp, "<rect", 5))
+        tp--;
+    double yn, hn, yp, hp;
+    ck_assert(attr_num(tn, neg, "y", &yn) && attr_num(tn, neg, "height", &hn));
+    ck_assert(attr_num(tp, pos, "y", &yp) && attr_num(tp, pos, "height", &hp));
+    ck_assert(fabs(yn - (yp + hp)) < 0.11); /* both meet at the zero line */
+    ck_assert(hp > hn);
+    /* the legend names both series; empty and invalid input */
+    ck_assert_ptr_nonnull(strstr(b.data, ">Out of sample</text>"));
+    svg_bar_chart none = {.labels = labels, .n = 0, .series = s, .nseries = 2, .empty_text = "No windows"};
+    buf_clear(&b);
+    ck_assert_int_eq(svg_bars(&none, to_buf, &b), 0);
+    check_svg(b.data, 960, 320);
+    ck_assert_ptr_nonnull(strstr(b.data, "No windows"));
+    svg_bar_chart bad = {.labels = NULL, .n = 3, .series = s, .nseries = 2};
+    ck_assert_int_eq(svg_bars(&bad, to_buf, &b), -1);
+    buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("svg");
@@ -538,6 +655,8 @@ int main(void)
     UNIT_ADD(s, test_escaping);
     UNIT_ADD(s, test_empty_and_invalid);
     UNIT_ADD(s, test_lines);
+    UNIT_ADD(s, test_heatmap);
+    UNIT_ADD(s, test_bars);
     UNIT_ADD(s, test_nice_ticks_and_civil);
     UNIT_ADD(s, test_overlay_parse);
     UNIT_ADD(s, test_overlay_compute);

@@ -1,0 +1,34 @@
+/* trading_create.h — creating a backtest or a bot from another page (an optimization's result):
+ * the very paths POST /backtests and POST /bots take once their input is checked. */
+#ifndef BCF_TRADING_CREATE_H
+#define BCF_TRADING_CREATE_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "request.h"
+
+/* A checked backtest request. */
+typedef struct backtest_new {
+    const char *name, *exchange, *timeframe;
+    const char *symbols; /* a PostgreSQL array literal: "{BTCUSDT,ETHUSDT}" */
+    int64_t from_ms, to_ms;
+    double initial_balance;
+    const json_t *config; /* engine_config_to_json form */
+} backtest_new;
+
+/* Stores the backtest of the request's user, queues its "backtest" job and writes the
+ * backtests.create audit record in one transaction, puts the job on the stream, and answers as
+ * POST /backtests does: 201 {id, job_id} (API) or a redirect to the report; 429 past the tenant's
+ * daily quota. 0 when answered, -1 on a database error (the caller's 500). */
+int backtests_start(request *req, response *res, const backtest_new *b);
+
+/* A checked bot, ready for SQL (every field text as stored). */
+typedef struct bots_input {
+    const char *name, *exchange, *symbol, *timeframe, *mode, *credential_id, *balance, *strategy;
+    json_t *config; /* engine configuration (owned by the caller) */
+} bots_input;
+
+/* Stores a new bot of the request's user (stopped) with its bots.create audit record and answers
+ * as POST /bots does: 201 {id} (API) or a redirect to the bot. 0 when answered, or -1. */
+int bots_insert(request *req, response *res, const bots_input *in);
+#endif
