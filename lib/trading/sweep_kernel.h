@@ -428,18 +428,22 @@ SWEEP_FN void sweep_dd_stretch(const sweep_curve *c, sweep_stats *st)
 /* One point of the equity curve into the running statistics (rpt_curve's arithmetic). */
 SWEEP_FN void sweep_point(sweep_curve *c, sweep_stats *st, double eq)
 {
-    if (eq > c->eq_peak) {
-        sweep_dd_stretch(c, st);
-        c->eq_peak = c->eq_trough = eq;
-    } else if (eq < c->eq_trough) {
-        c->eq_trough = eq;
-    }
+    /* Which way a marked equity moves is a coin toss to the branch predictor, so the trough and
+     * the downside sum are written without branches: adding 0.0 leaves a sum's bits as they are. */
+    int up = eq > c->eq_peak;
+    double dd = c->eq_peak - c->eq_trough, ddp = c->eq_peak > 0 ? dd / c->eq_peak * 100.0 : 0;
+    /* at a new peak the stretch behind it ends: its drawdown joins the maxima (sweep_dd_stretch,
+     * as selects: a maximum beaten is above 0, so the stretch's own dd > 0 test is implied) */
+    st->max_dd_abs = up && dd > st->max_dd_abs ? dd : st->max_dd_abs;
+    st->max_dd_pct = up && ddp > st->max_dd_pct ? ddp : st->max_dd_pct;
+    c->eq_peak = up ? eq : c->eq_peak;
+    c->eq_trough = up || eq < c->eq_trough ? eq : c->eq_trough;
     if (eq != c->eq_prev) { /* an unchanged equity is a return of exactly 0: nothing to add */
         double ret = c->eq_prev > 0 ? eq / c->eq_prev - 1.0 : 0;
+        double down = ret < 0 ? ret : 0.0;
         c->ret_sum += ret;
         c->ret_sq += ret * ret;
-        if (ret < 0)
-            c->down_sq += ret * ret;
+        c->down_sq += down * down;
     }
     c->eq_prev = eq;
     c->points++;
