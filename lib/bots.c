@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "candles.h"
 #include "candles_db.h"
+#include "ml_predictions.h"
 #include "config.h"
 #include "db.h"
 #include "engine.h"
@@ -132,6 +133,7 @@ static int bots_tick_tx(void *arg)
         return -1;
     int rc = 0;
     candle *warm = NULL, *rows = NULL;
+    double *ext = NULL; /* ml_signal: the model's probability of each candle */
     unsigned char *blob = NULL;
     char *hex = NULL;
     if (PQntuples(r) != 1 || (t->tenant_id && atoll(PQgetvalue(r, 0, 0)) != t->tenant_id)) {
@@ -199,6 +201,32 @@ static int bots_tick_tx(void *arg)
         rc = -1;
         goto out;
     }
+    if (cfg.kind == STRATEGY_ML_SIGNAL && n) {
+        /* the stored predictions, and the missing ones computed with the model and stored, so a
+         * backtest of the same candles later reads what the bot traded on */
+        int mrc = mlpred_series(atoll(tenant), &cfg, exch, symbol, tf, rows, n, &ext, t->err, sizeof t->err);
+        if (mrc == -1) {
+            rc = -1;
+            goto out;
+        }
+        if (!ext && !(ext = malloc(n * sizeof *ext))) {
+            rc = -1;
+            goto out;
+        }
+        if (mrc == -2)
+            for (size_t i = 0; i < n; i++)
+                ext[i] = NAN;
+        t->err[0] = '\0';
+        long crc = mlpred_complete(atoll(tenant), &cfg, exch, symbol, tf, rows, n, ext, t->err, sizeof t->err);
+        if (crc == -1) {
+            rc = -1;
+            goto out;
+        }
+        if (crc == -2) {
+            t->fail = 1; /* the model is gone or untrained: the bot stops in error with the reason */
+            goto out;
+        }
+    }
     PGresult *s = db_query(NULL, "bots_tick_seq", "SELECT coalesce(max(seq), 0) FROM bot_trades WHERE bot_id = $1::bigint",
                            1, p);
     if (!s) {
@@ -210,6 +238,8 @@ static int bots_tick_tx(void *arg)
     trade_event ev[ENGINE_MAX_STEP_EVENTS];
     double pnl = 0;
     for (size_t i = 0; i < n; i++) {
+        if (ext)
+            engine_set_external(e, 0, ext[i]);
         int k = engine_step(e, 0, &rows[i], ev, ENGINE_MAX_STEP_EVENTS);
         if (k < 0) {
             snprintf(t->err, sizeof t->err, "candle %lld was refused by the engine", (long long)rows[i].open_time);
@@ -265,6 +295,7 @@ static int bots_tick_tx(void *arg)
 out:
     free(warm);
     free(rows);
+    free(ext);
     if (blob)
         PQfreemem(blob);
     free(hex);

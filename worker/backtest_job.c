@@ -6,6 +6,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "ml_predictions.h"
 #include "report.h"
 #include "worker.h"
 #include <stdio.h>
@@ -116,7 +117,7 @@ int job_backtest(job_ctx *j)
             job_error(j, "%s has no %s candles in the period", names[s], tf);
             goto out;
         }
-        int mrc = ml_signal_series(j->job->tenant_id, &cfg, exch, names[s], tf, data[s], nw + nc, &ext[s], err,
+        int mrc = mlpred_series(j->job->tenant_id, &cfg, exch, names[s], tf, data[s], nw + nc, &ext[s], err,
                                    sizeof err);
         if (mrc < 0) {
             job_error(j, "%s", err);

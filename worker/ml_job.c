@@ -5,14 +5,13 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "ml_predictions.h"
 #include "ml/ml.h"
 #include "worker.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ML_PREDICT_CHUNK 20000 /* predictions per INSERT statement */
 
 static int ml_job_id(job_ctx *j, const char *key, char *out, size_t outlen)
 {
@@ -129,52 +128,6 @@ out:
     return rc;
 }
 
-/* Writes prob[i] of candles c[i] (those not NAN) in statements of ML_PREDICT_CHUNK rows. */
-static long ml_store_predictions(const char *model, const char *tenant, const char *exch, const char *sym,
-                                 const char *tf, const candle *c, const double *prob, size_t from, size_t n)
-{
-    long stored = 0;
-    size_t i = from;
-    char *times = malloc(ML_PREDICT_CHUNK * 21 + 3), *probs = malloc(ML_PREDICT_CHUNK * 26 + 3);
-    if (!times || !probs) {
-        free(times);
-        free(probs);
-        return -1;
-    }
-    while (i < n) {
-        size_t tl = 0, pl = 0, rows = 0;
-        times[tl++] = '{';
-        probs[pl++] = '{';
-        for (; i < n && rows < ML_PREDICT_CHUNK; i++) {
-            if (!isfinite(prob[i]))
-                continue;
-            tl += (size_t)sprintf(times + tl, "%s%lld", rows ? "," : "", (long long)c[i].open_time);
-            pl += (size_t)sprintf(probs + pl, "%s%.17g", rows ? "," : "", prob[i]);
-            rows++;
-        }
-        times[tl++] = '}';
-        probs[pl++] = '}';
-        times[tl] = probs[pl] = '\0';
-        if (!rows)
-            continue;
-        const char *p[] = {model, tenant, exch, sym, tf, times, probs};
-        long k = db_exec(NULL, "ml_predict_store",
-                         "INSERT INTO ml_predictions (model_id, tenant_id, exchange, symbol, timeframe, open_time, prob) "
-                         "SELECT $1::bigint, $2::bigint, $3, $4, $5, t, p "
-                         "FROM unnest($6::bigint[], $7::float8[]) AS x(t, p) "
-                         "ON CONFLICT (model_id, exchange, symbol, timeframe, open_time) DO UPDATE SET prob = EXCLUDED.prob",
-                         7, p);
-        if (k < 0) {
-            stored = -1;
-            break;
-        }
-        stored += k;
-    }
-    free(times);
-    free(probs);
-    return stored;
-}
-
 int job_ml_predict(job_ctx *j)
 {
     char id[24], tenant[24];
@@ -260,7 +213,7 @@ int job_ml_predict(job_ctx *j)
         rc = JOB_STOPPED;
         goto out;
     }
-    long stored = ml_store_predictions(PQgetvalue(r, 0, 0), tenant, exch, sym, tf, w, prob, nw, nw + nc);
+    long stored = mlpred_store(PQgetvalue(r, 0, 0), tenant, exch, sym, tf, w, prob, nw, nw + nc);
     char cnt[24];
     snprintf(cnt, sizeof cnt, "%ld", stored);
     const char *u[] = {id, cnt};

@@ -6,6 +6,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "ml_predictions.h"
 #include "optimize.h"
 #include "sweep.h"
 #include "walkforward.h"
@@ -136,7 +137,7 @@ static int opt_job_load(opt_job *o, const char *want_kind)
         goto out;
     }
     o->have_data = 1;
-    int mrc = ml_signal_series(j->job->tenant_id, &o->base, exch, sym, tf, o->candles, o->ncandles, &o->ext, err,
+    int mrc = mlpred_series(j->job->tenant_id, &o->base, exch, sym, tf, o->candles, o->ncandles, &o->ext, err,
                                sizeof err);
     if (mrc < 0) {
         job_error(j, "%s", err);

@@ -18,12 +18,6 @@ void worker_count(const char *type, int outcome);
 void worker_pickup(double ms);
 /* The job in hand (0 = none), shown in the heartbeat. */
 void worker_set_current(long long job_id);
-/* ml_signal: the stored predictions of cfg's model for the candles c[0..n) of a market, one
- * per candle (NAN where none) into *ext (malloc'd; the caller frees). Other strategies: *ext =
- * NULL. 0; -1 when the database is down or out of memory; -2 when the model (of this tenant)
- * has no prediction at all in the period. err says which (worker/ml_job.c). */
-int ml_signal_series(long long tenant_id, const engine_config *cfg, const char *exch, const char *sym,
-                     const char *tf, const candle *c, size_t n, double **ext, char *err, size_t errlen);
 /* Writes the heartbeat when worker.heartbeat_s has passed (force = now). */
 void worker_heartbeat(int force);
 #endif

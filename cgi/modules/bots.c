@@ -238,10 +238,6 @@ static int bots_read(request *req, bots_input *in, json_t *errors)
     in->config = tform_config(req, in->strategy, in->timeframe, err, sizeof err);
     if (!in->config)
         json_object_set_new(errors, "config", json_string(err));
-    else if (!strcmp(json_string_value(json_object_get(in->config, "strategy")) ?: "", "ml_signal"))
-        /* a bot would need the model's prediction for every new candle as it closes; ml_signal
-         * runs in backtests and optimizations, over the predictions a prediction job stored */
-        bots_err(req, errors, "ml_signal");
     if (json_object_size(errors)) {
         json_decref(in->config);
         in->config = NULL;

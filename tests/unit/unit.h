@@ -97,6 +97,8 @@ static inline int unit_run(Suite *s)
 #define UNIT_ADD(suite, fn)                                                                        \
     do {                                                                                           \
         TCase *tc_ = tcase_create(#fn);                                                            \
+        /* a ceiling for sanitizer builds on a busy 2-core machine, not a speed assertion */       \
+        tcase_set_timeout(tc_, 120);                                                               \
         tcase_add_test(tc_, fn);                                                                   \
         suite_add_tcase((suite), tc_);                                                             \
     } while (0)
