@@ -4,6 +4,7 @@
 #include "db.h"
 #include "render.h"
 #include "strategy.h"
+#include "tenant.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,21 @@ json_t *tform_config(request *req, const char *strategy, const char *timeframe, 
     engine_config c;
     int rc = engine_config_from_json(&c, cfg, err, errlen);
     json_decref(cfg);
+    if (rc == 0 && c.kind == STRATEGY_ML_SIGNAL) {
+        /* the model must be one of the tenant's, trained: another tenant's id is refused here as
+         * one that does not exist */
+        char id[24];
+        snprintf(id, sizeof id, "%.0f", c.params[STRAT_ML_MODEL]);
+        const char *p[] = {id};
+        PGresult *r = tq_query(&req->cx, "tform_ml_model",
+                               "SELECT 1 FROM ml_models WHERE tenant_id = $1 AND id = $2::bigint AND model IS NOT NULL", 1,
+                               p);
+        if (!r || PQntuples(r) != 1) {
+            snprintf(err, errlen, "params.model_id: %s",
+                     r ? "no trained model of yours has this id" : "the models cannot be read now, try again");
+            return NULL;
+        }
+    }
     return rc == 0 ? engine_config_to_json(&c) : NULL;
 }
 
