@@ -151,6 +151,25 @@ out:
     return rc;
 }
 
+/* Loads o for job j. -1 when it is ready to run; otherwise the outcome to return at once (a
+ * redelivered job of a finished optimization is JOB_OK with its id as the result). */
+static int opt_job_begin(opt_job *o, job_ctx *j, const char *kind)
+{
+    memset(o, 0, sizeof *o);
+    o->j = j;
+    int rc = opt_job_load(o, kind);
+    if (rc == JOB_OK)
+        return -1;
+    opt_job_free(o);
+    if (rc == 1) {
+        char res[64];
+        snprintf(res, sizeof res, "{\"optimization_id\":%s}", o->id);
+        job_set_result(j, res);
+        return JOB_OK;
+    }
+    return rc;
+}
+
 /* Stores results (and the checkpoint, NULL when finished) in one statement. */
 static int opt_job_store(opt_job *o, json_t *results, json_t *checkpoint, int finished)
 {
@@ -222,19 +241,9 @@ static sweep_opts opt_job_sweep_opts(opt_job_tick *t)
 int job_optimize(job_ctx *j)
 {
     opt_job o;
-    memset(&o, 0, sizeof o);
-    o.j = j;
-    int rc = opt_job_load(&o, "search");
-    if (rc != JOB_OK) {
-        opt_job_free(&o);
-        if (rc == 1) {
-            char res[64];
-            snprintf(res, sizeof res, "{\"optimization_id\":%s}", o.id);
-            job_set_result(j, res);
-            return JOB_OK;
-        }
+    int rc = opt_job_begin(&o, j, "search");
+    if (rc >= 0)
         return rc;
-    }
     opt_spec spec;
     char err[256] = "";
     optimizer *opt = NULL;
@@ -312,19 +321,9 @@ static int wf_job_window(size_t done, size_t total, void *ud)
 int job_walk_forward(job_ctx *j)
 {
     opt_job o;
-    memset(&o, 0, sizeof o);
-    o.j = j;
-    int rc = opt_job_load(&o, "walk_forward");
-    if (rc != JOB_OK) {
-        opt_job_free(&o);
-        if (rc == 1) {
-            char res[64];
-            snprintf(res, sizeof res, "{\"optimization_id\":%s}", o.id);
-            job_set_result(j, res);
-            return JOB_OK;
-        }
+    int rc = opt_job_begin(&o, j, "walk_forward");
+    if (rc >= 0)
         return rc;
-    }
     wf_spec spec;
     char err[256] = "";
     wf_window *w = calloc(WF_MAX_WINDOWS, sizeof *w);
