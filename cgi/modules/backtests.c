@@ -179,22 +179,12 @@ static int backtests_new_tx(void *arg)
     if (!r || PQntuples(r) != 1)
         return -1;
     snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
-    char params[64];
-    snprintf(params, sizeof params, "{\"backtest_id\":%s}", n->id);
-    queue_opts o = {0};
-    o.defer_send = 1;
-    n->job_id = queue_enqueue(n->c, "backtest", params, &o);
+    n->job_id = queue_enqueue_for(n->c, "backtest", "backtests", "backtest_id", n->id);
     if (n->job_id == QUEUE_EQUOTA) {
         snprintf(n->quota, sizeof n->quota, "%s", queue_error());
         return -3;
     }
     if (n->job_id <= 0)
-        return -1;
-    char job[24];
-    snprintf(job, sizeof job, "%lld", n->job_id);
-    const char *u[] = {n->id, job};
-    if (tq_exec(n->c, "backtests_job", "UPDATE backtests SET job_id = $3::bigint WHERE tenant_id = $1 AND id = $2::bigint",
-                2, u) != 1)
         return -1;
     json_t *after = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", n->params[1], "exchange", n->params[2],
                               "symbols", n->params[3], "timeframe", n->params[4], "config", n->config, "job",
