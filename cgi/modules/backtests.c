@@ -121,9 +121,28 @@ static int backtests_form_page(request *req, response *res, const char *strategy
     return 0;
 }
 
+/* GET /backtests/new?strategy=: another page may send people here with the form filled in
+ * (a model's "backtest with this model"): name, market, from, to and p.<param> values, which
+ * the form shows for checking before anything runs. */
 static int backtests_new(request *req, response *res)
 {
-    return backtests_form_page(req, res, req_query(req, "strategy"), NULL, NULL, NULL);
+    json_t *form = json_pack("{s:s, s:[]}", "initial_balance", "10000", "markets");
+    json_t *config = json_pack("{s:{}}", "params");
+    static const char *const fields[] = {"name", "from", "to"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = req_query(req, fields[i]);
+        if (v && utf8_label_ok(v, 80))
+            json_object_set_new(form, fields[i], json_string(v));
+    }
+    const char *market = req_query(req, "market");
+    if (market && utf8_label_ok(market, 100))
+        json_array_append_new(json_object_get(form, "markets"), json_string(market));
+    for (size_t i = 0; i < req->query.n; i++) {
+        const char *k = req->query.items[i].key, *v = req->query.items[i].value;
+        if (!strncmp(k, "p.", 2) && utf8_label_ok(k, 64) && utf8_label_ok(v, 40))
+            json_object_set_new(json_object_get(config, "params"), k + 2, json_string(v));
+    }
+    return backtests_form_page(req, res, req_query(req, "strategy"), form, config, NULL);
 }
 
 static void backtests_err(request *req, json_t *errors, const char *field)
