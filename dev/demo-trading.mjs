@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // dev/demo-trading.mjs — demo trading data for dev/up: synthetic hourly markets, two finished
-// backtests and a running paper bot of the demo trader, made through the portal's own API.
-// Usage: node dev/demo-trading.mjs VAR_DIR   (idempotent: the demo trader's bots and backtests are made once)
+// backtests, a running paper bot and a trained ML model with a prediction run, all of the demo
+// trader and made through the portal's own API.
+// Usage: node dev/demo-trading.mjs VAR_DIR   (idempotent: the demo trader's bots, backtests and model are made once)
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +33,7 @@ const RSI = {
   risk: { stop_loss_pct: 6, stake_pct: 95 }, costs: { fee_bps: 10, slippage_bps: 5 },
 };
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+const MODEL = 'BTC direction (demo)';
 
 async function main() {
   const count = Math.floor((Date.now() - FROM) / HOUR); // the hours that have closed
@@ -63,7 +65,35 @@ async function main() {
     const s = await apiPost(stack, cookie, csrf, `/api/v1/bots/${r.json.id}/start`, { start: day(Date.now() - 60 * 24 * HOUR) });
     if (s.res.status !== 200) throw new Error(`bot start: ${s.res.status} ${s.text}`);
   }
-  console.log(`demo trading data: ${MARKETS.length} demo markets (1h, ${count} candles), backtests and a paper bot ready`);
+  await demoModel(get, cookie, csrf, FROM + count * HOUR);
+  console.log(`demo trading data: ${MARKETS.length} demo markets (1h, ${count} candles), backtests, a paper bot and an ML model ready`);
+}
+
+/** A small logistic regression trained on BTC's last 180 days, and its predictions of the last 60
+ * (what an ml_signal backtest trades on). Made once; a run stopped between the two finishes it. */
+async function demoModel(get, cookie, csrf, to) {
+  const wait = (id, done) => waitFor(async () => {
+    const m = await get(`/models/${id}`);
+    if (['failed', 'dead', 'cancelled'].includes(m.model?.status)) throw new Error(`model: ${m.model.status} ${m.model.error}`);
+    return done(m);
+  }, { timeoutMs: 120_000, intervalMs: 500 });
+  let id = (await get('/models')).models?.find((m) => m.name === MODEL)?.id;
+  if (!id) {
+    const r = await apiPost(stack, cookie, csrf, '/api/v1/models', {
+      name: MODEL, market: 'demo:BTCUSDT:1h', from: day(to - 180 * 24 * HOUR), to: day(to),
+      options: { kind: 'logreg', hyperparameters: { epochs: 20 } },
+    });
+    if (r.res.status !== 201) throw new Error(`model: ${r.res.status} ${r.text}`);
+    id = r.json.id;
+  }
+  const trained = await wait(id, (m) => m.model?.status === 'done' && m);
+  if (!trained.prediction_runs.length) {
+    const p = await apiPost(stack, cookie, csrf, `/api/v1/models/${id}/predict`, {
+      market: 'demo:BTCUSDT:1h', from: day(to - 60 * 24 * HOUR), to: day(to + 24 * HOUR),
+    });
+    if (p.res.status !== 201) throw new Error(`prediction: ${p.res.status} ${p.text}`);
+  }
+  await wait(id, (m) => m.prediction_runs.some((run) => run.status === 'done'));
 }
 
 main().catch((e) => {

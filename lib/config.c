@@ -87,6 +87,8 @@ const struct config_default config_defaults[] = {
     {"ratelimit.bots.write", "30/min", "bot creations, edits, starts and deletions per user"},
     {"ratelimit.backtests.create", "20/min", "backtests queued per user (the daily quota is queue.quota.backtest.per_day)"},
     {"ratelimit.optimizations.create", "10/min", "optimizations and walk-forward analyses queued per user (daily quotas: queue.quota.optimize.per_day, queue.quota.walk_forward.per_day)"},
+    {"ratelimit.models.write", "20/min", "ML model trainings, prediction runs and deletions per user (daily quotas: queue.quota.ml_train.per_day, queue.quota.ml_predict.per_day)"},
+    {"ml.max_candles", "1000000", "most candles one model may train on, or one prediction run predict"},
     {"backtests.max_candles", "5000000", "most candle steps (candles x symbols) one backtest may cover"},
     {"optimize.max_sets", "1000000", "most parameter sets one optimization (or one walk-forward window) may evaluate"},
     {"optimize.checkpoint_ms", "2000", "how often a running optimization stores its resumable state and best results"},

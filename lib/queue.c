@@ -204,6 +204,24 @@ long long queue_enqueue(const ctx *c, const char *type, const char *params_json,
     return id;
 }
 
+long long queue_enqueue_for(const ctx *c, const char *type, const char *table, const char *key, const char *row_id)
+{
+    char params[96], name[64], sql[160], job[24];
+    if (snprintf(params, sizeof params, "{\"%s\":%s}", key, row_id) >= (int)sizeof params ||
+        snprintf(name, sizeof name, "queue_link_%s", table) >= (int)sizeof name ||
+        snprintf(sql, sizeof sql, "UPDATE %s SET job_id = $3::bigint WHERE tenant_id = $1 AND id = $2::bigint", table) >=
+            (int)sizeof sql)
+        return queue_fail(QUEUE_EINVAL, "table, key or row id too long");
+    queue_opts o = {0};
+    o.defer_send = 1;
+    long long id = queue_enqueue(c, type, params, &o);
+    if (id <= 0)
+        return id;
+    snprintf(job, sizeof job, "%lld", id);
+    const char *p[] = {row_id, job};
+    return tq_exec(c, name, sql, 2, p) == 1 ? id : QUEUE_ERR;
+}
+
 int queue_enqueue_batch(const queue_item *items, int n, long long *ids)
 {
     if (n <= 0)

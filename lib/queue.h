@@ -30,6 +30,13 @@ typedef struct queue_opts {
  * put on the stream; with Redis down the job stays queued and the sweeper sends it. */
 long long queue_enqueue(const ctx *c, const char *type, const char *params_json, const queue_opts *opts);
 
+/* The job of a row a page has just inserted in the caller's transaction (a backtest, a model):
+ * queues type with params {"<key>": row_id} and defer_send (queue_send() it after COMMIT), and
+ * stores the job id in the row's job_id (table has tenant_id, id and job_id). table and key are
+ * the caller's constants, never user text; row_id is the row's numeric id. Returns the job id or
+ * a QUEUE_E* value (QUEUE_ERR when the row was not found in c's tenant). */
+long long queue_enqueue_for(const ctx *c, const char *type, const char *table, const char *key, const char *row_id);
+
 /* Many jobs at once, for system schedulers (bot ticks of many tenants) and benchmarks: one
  * INSERT, one pipelined XADD. No quota hook (the caller decides). ids[i] gets each item's job
  * id (the existing one when its dedupe_key matched, 0 when that one could not be read back).

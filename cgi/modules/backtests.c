@@ -121,9 +121,28 @@ static int backtests_form_page(request *req, response *res, const char *strategy
     return 0;
 }
 
+/* GET /backtests/new?strategy=: another page may send people here with the form filled in
+ * (a model's "backtest with this model"): name, market, from, to and p.<param> values, which
+ * the form shows for checking before anything runs. */
 static int backtests_new(request *req, response *res)
 {
-    return backtests_form_page(req, res, req_query(req, "strategy"), NULL, NULL, NULL);
+    json_t *form = json_pack("{s:s, s:[]}", "initial_balance", "10000", "markets");
+    json_t *config = json_pack("{s:{}}", "params");
+    static const char *const fields[] = {"name", "from", "to"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = req_query(req, fields[i]);
+        if (v && utf8_label_ok(v, 80))
+            json_object_set_new(form, fields[i], json_string(v));
+    }
+    const char *market = req_query(req, "market");
+    if (market && utf8_label_ok(market, 100))
+        json_array_append_new(json_object_get(form, "markets"), json_string(market));
+    for (size_t i = 0; i < req->query.n; i++) {
+        const char *k = req->query.items[i].key, *v = req->query.items[i].value;
+        if (!strncmp(k, "p.", 2) && utf8_label_ok(k, 64) && utf8_label_ok(v, 40))
+            json_object_set_new(json_object_get(config, "params"), k + 2, json_string(v));
+    }
+    return backtests_form_page(req, res, req_query(req, "strategy"), form, config, NULL);
 }
 
 static void backtests_err(request *req, json_t *errors, const char *field)
@@ -179,22 +198,12 @@ static int backtests_new_tx(void *arg)
     if (!r || PQntuples(r) != 1)
         return -1;
     snprintf(n->id, sizeof n->id, "%s", PQgetvalue(r, 0, 0));
-    char params[64];
-    snprintf(params, sizeof params, "{\"backtest_id\":%s}", n->id);
-    queue_opts o = {0};
-    o.defer_send = 1;
-    n->job_id = queue_enqueue(n->c, "backtest", params, &o);
+    n->job_id = queue_enqueue_for(n->c, "backtest", "backtests", "backtest_id", n->id);
     if (n->job_id == QUEUE_EQUOTA) {
         snprintf(n->quota, sizeof n->quota, "%s", queue_error());
         return -3;
     }
     if (n->job_id <= 0)
-        return -1;
-    char job[24];
-    snprintf(job, sizeof job, "%lld", n->job_id);
-    const char *u[] = {n->id, job};
-    if (tq_exec(n->c, "backtests_job", "UPDATE backtests SET job_id = $3::bigint WHERE tenant_id = $1 AND id = $2::bigint",
-                2, u) != 1)
         return -1;
     json_t *after = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", n->params[1], "exchange", n->params[2],
                               "symbols", n->params[3], "timeframe", n->params[4], "config", n->config, "job",

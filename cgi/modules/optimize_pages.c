@@ -336,22 +336,12 @@ static int optp_store_tx(void *arg)
     if (!r || PQntuples(r) != 1)
         return -1;
     snprintf(s->id, sizeof s->id, "%s", PQgetvalue(r, 0, 0));
-    char params[64];
-    snprintf(params, sizeof params, "{\"optimization_id\":%s}", s->id);
-    queue_opts o = {0};
-    o.defer_send = 1;
-    s->job_id = queue_enqueue(s->c, s->k->job_type, params, &o);
+    s->job_id = queue_enqueue_for(s->c, s->k->job_type, "optimizations", "optimization_id", s->id);
     if (s->job_id == QUEUE_EQUOTA) {
         snprintf(s->quota, sizeof s->quota, "%s", queue_error());
         return -3;
     }
     if (s->job_id <= 0)
-        return -1;
-    char job[24];
-    snprintf(job, sizeof job, "%lld", s->job_id);
-    const char *u[] = {s->id, job};
-    if (tq_exec(s->c, "optp_job", "UPDATE optimizations SET job_id = $3::bigint WHERE tenant_id = $1 AND id = $2::bigint",
-                2, u) != 1)
         return -1;
     json_t *after = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "kind", s->k->kind, "name", in->name, "exchange",
                               in->exchange, "symbol", in->symbol, "timeframe", in->timeframe, "total",
