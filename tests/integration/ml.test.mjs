@@ -322,7 +322,7 @@ test('bad options, markets and periods get 422 naming the field, and nothing is 
   assert.equal(await counts(), before);
 });
 
-test("another tenant gets 404 for the model and its ml_signal backtest finds no predictions", async () => {
+test("another tenant gets 404 for the model and cannot backtest with it", async () => {
   const id = planted.model.id;
   assert.equal((await get(`/api/v1/models/${id}`, other)).res.status, 404);
   assert.equal((await stack.fetch(`/models/${id}`, { headers: { cookie: other.cookie } })).status, 404);
@@ -331,11 +331,14 @@ test("another tenant gets 404 for the model and its ml_signal backtest finds no 
     const r = await post(p, { market: PLANTED, from: '2024-01-01', to: '2024-02-01' }, other);
     assert.equal(r.res.status, 404, `${p}: ${r.text}`);
   }
-  // the predictions are the tenant's own: another tenant naming the model id trades nothing
-  const bt = await backtest({ name: 'stolen', markets: [PLANTED], from: '2024-03-01', to: '2024-05-01', initial_balance: '10000',
-    config: { strategy: 'ml_signal', params: { model_id: id } } }, other);
-  assert.equal(bt.backtest.status, 'failed');
-  assert.match(bt.backtest.error, /no predictions/);
+  // the model is the tenant's own: another tenant naming its id is refused before anything is queued
+  const counts = () => psql(stack, 'SELECT (SELECT count(*) FROM backtests) || \'/\' || (SELECT count(*) FROM jobs)');
+  const before = await counts();
+  const bt = await post('/api/v1/backtests', { name: 'stolen', markets: [PLANTED], from: '2024-03-01', to: '2024-05-01',
+    initial_balance: '10000', config: { strategy: 'ml_signal', params: { model_id: id } } }, other);
+  assert.equal(bt.res.status, 422, bt.text);
+  assert.match(bt.json.error.fields.config, /model_id/);
+  assert.equal(await counts(), before);
   assert.equal(await psql(stack, `SELECT count(*) FROM ml_models WHERE id = ${id}`), '1');
   assert.equal(await psql(stack, `SELECT count(*) FROM ml_prediction_runs WHERE model_id = ${id}`), '2');
 });
