@@ -22,7 +22,7 @@ const optp_kind optp_search = {"search", "optimize", "/optimizations", "optimiza
 const optp_kind optp_walk_forward = {"walk_forward", "walk_forward", "/walk-forward", "walkforward", "walkforward",
                                      "invalid_walk_forward"};
 
-/* The risk controls a search may vary (lib/trading/optimize.c takes the same names). */
+/* The risk controls a search may vary (lib/trading/optimize_spec.c takes the same names). */
 static const char *const optp_risk_dims[] = {"stop_loss_pct", "take_profit_pct", "trailing_stop_pct",
                                              "trailing_offset_pct", "stake_pct"};
 #define OPTP_NRISK (sizeof optp_risk_dims / sizeof optp_risk_dims[0])

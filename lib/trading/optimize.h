@@ -105,6 +105,8 @@ void opt_get_progress(const optimizer *o, opt_progress *p);
 
 /* The best results, best first (score descending, then the order found); *n of them. */
 const opt_result *opt_top(const optimizer *o, size_t *n);
+/* The k-th value of a dimension (0 <= k < count): min + k × step, rounded for an integer. */
+double opt_dim_value(const opt_dim *d, int64_t k);
 /* The config of a result's values (the base with the values set). */
 void opt_config(const opt_spec *s, const double *values, engine_config *out);
 /* The objective of metrics m under s: NAN when infeasible (constraints, undefined metric). */
