@@ -18,7 +18,7 @@
  * Scope: the indicator strategies (sma_cross, ema_cross, rsi_reversion, bollinger_breakout,
  * macd_trend) on one symbol, every risk control included (stop-loss, take-profit, trailing stop,
  * ROI table, cooldown, stake). On one symbol these hold at most one trade, whatever
- * max_open_trades says. Grid, dca and several symbols go through the engine (sweep.c).
+ * max_open_trades says. Grid, dca, ml_signal and several symbols go through the engine (sweep.c).
  *
  * Agreement: trade counts, fills, the final equity and the drawdowns are bit-identical to
  * backtest_run + bt_metrics_compute (the same operations in the same order, -ffp-contract=off
