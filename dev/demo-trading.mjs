@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // dev/demo-trading.mjs — demo trading data for dev/up: synthetic hourly markets, two finished
-// backtests, a running paper bot and a trained ML model with a prediction run, all of the demo
-// trader and made through the portal's own API.
+// backtests, a running paper bot, a finished parameter search and walk-forward, and a trained ML
+// model with a prediction run, all of the demo trader and made through the portal's own API.
 // Usage: node dev/demo-trading.mjs VAR_DIR   (idempotent: the demo trader's bots, backtests and model are made once)
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -65,8 +65,33 @@ async function main() {
     const s = await apiPost(stack, cookie, csrf, `/api/v1/bots/${r.json.id}/start`, { start: day(Date.now() - 60 * 24 * HOUR) });
     if (s.res.status !== 200) throw new Error(`bot start: ${s.res.status} ${s.text}`);
   }
+  await demoSearches(get, cookie, csrf, FROM + count * HOUR);
   await demoModel(get, cookie, csrf, FROM + count * HOUR);
-  console.log(`demo trading data: ${MARKETS.length} demo markets (1h, ${count} candles), backtests, a paper bot and an ML model ready`);
+  console.log(`demo trading data: ${MARKETS.length} demo markets (1h, ${count} candles), backtests, a paper bot, a search, a walk-forward and an ML model ready`);
+}
+
+/** A grid search of the SMA crossover's two periods on BTC's last 180 days (a heatmap), and a
+ * walk-forward of the same search in 30-day in-sample and 10-day out-of-sample windows. Once. */
+async function demoSearches(get, cookie, csrf, to) {
+  const search = { method: 'grid', objective: 'sharpe', constraints: { min_trades: 3 },
+    space: { fast: { min: 4, max: 28, step: 4 }, slow: { min: 36, max: 120, step: 12 } } };
+  const base = { market: 'demo:BTCUSDT:1h', from: day(to - 180 * 24 * HOUR), to: day(to), initial_balance: '10000', config: SMA };
+  for (const [route, name, spec] of [
+    ['/optimizations', 'SMA periods — BTC (demo)', search],
+    ['/walk-forward', 'SMA walk-forward — BTC (demo)', { optimization: search, in_sample: 720, out_of_sample: 240 }],
+  ]) {
+    let id = (await get(route)).optimizations?.find((o) => o.name === name)?.id;
+    if (!id) {
+      const r = await apiPost(stack, cookie, csrf, `/api/v1${route}`, { ...base, name, spec });
+      if (r.res.status !== 201) throw new Error(`${route}: ${r.res.status} ${r.text}`);
+      id = r.json.id;
+    }
+    await waitFor(async () => {
+      const o = (await get(`${route}/${id}`)).optimization;
+      if (['failed', 'dead', 'cancelled'].includes(o?.status)) throw new Error(`${route}: ${o.status} ${o.error}`);
+      return o?.status === 'done';
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+  }
 }
 
 /** A small logistic regression trained on BTC's last 180 days, and its predictions of the last 60

@@ -1,6 +1,6 @@
 // tests/integration/demo_trading.test.mjs — the trading data dev/up adds (dev/demo-trading.mjs):
-// demo markets, finished backtests, a paper bot that has traded and a trained ML model with its
-// predictions; a second run adds nothing.
+// demo markets, finished backtests, a paper bot that has traded, a finished search and walk-forward,
+// and a trained ML model with its predictions; a second run adds nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -19,7 +19,7 @@ after(async () => {
 
 const demoTenant = "(SELECT tenant_id FROM users WHERE email = 'demo@botcriptofy.dev')";
 
-test('dev/demo-trading makes demo markets, two finished backtests, a trading paper bot and an ML model, once', async () => {
+test('dev/demo-trading makes demo markets, two finished backtests, a trading paper bot, a search, a walk-forward and an ML model, once', async () => {
   const script = path.join(REPO, 'dev', 'demo-trading.mjs');
   const first = await run(process.execPath, [script, stack.varDir]);
   assert.match(first.stdout, /demo trading data: 3 demo markets/);
@@ -34,6 +34,11 @@ test('dev/demo-trading makes demo markets, two finished backtests, a trading pap
   // its first tick trades the two months of history it was started on
   await waitFor(async () => Number(await psql(stack, `SELECT count(*) FROM bot_trades WHERE bot_id = ${bot} AND kind = 'close'`)) > 0,
     { timeoutMs: 30_000, intervalMs: 250 });
+  // a finished grid search with its heatmap, and a finished walk-forward with its verdict
+  assert.equal(await psql(stack, `SELECT count(*) FROM optimizations WHERE tenant_id = ${demoTenant} AND kind = 'search'
+    AND finished_at IS NOT NULL AND results ? 'heatmap' AND jsonb_array_length(results->'top') > 0`), '1');
+  assert.equal(await psql(stack, `SELECT count(*) FROM optimizations WHERE tenant_id = ${demoTenant} AND kind = 'walk_forward'
+    AND finished_at IS NOT NULL AND results->'summary' ? 'verdict'`), '1');
   // a trained model with one finished prediction run of the last two months of BTC
   const model = `SELECT id FROM ml_models WHERE tenant_id = ${demoTenant}`;
   assert.equal(await psql(stack, `SELECT count(*) FROM ml_models WHERE tenant_id = ${demoTenant} AND report IS NOT NULL
@@ -44,5 +49,6 @@ test('dev/demo-trading makes demo markets, two finished backtests, a trading pap
   assert.equal(await psql(stack, `SELECT count(*) FROM bots WHERE tenant_id = ${demoTenant}`), '1', 'the second run adds no bot');
   assert.equal(await psql(stack, `SELECT count(*) FROM backtests WHERE tenant_id = ${demoTenant}`), '2', 'nor backtests');
   assert.equal(await psql(stack, `SELECT count(*) FROM ml_models WHERE tenant_id = ${demoTenant}`), '1', 'nor a model');
+  assert.equal(await psql(stack, `SELECT count(*) FROM optimizations WHERE tenant_id = ${demoTenant}`), '2', 'nor searches');
   assert.equal(await psql(stack, `SELECT count(*) FROM ml_prediction_runs WHERE tenant_id = ${demoTenant}`), '1', 'nor predictions');
 });
