@@ -1,5 +1,6 @@
 /* backend.c — loads the CUDA plugin (worker/cuda/cuda_api.h) with dlopen when the backend asks for
- * it, and splits each sweep between the GPU (kernel strategies) and the CPU threads (the rest). */
+ * it, splits each sweep between the GPU (kernel strategies) and the CPU threads (the rest), and
+ * hands ML training the plugin's gradient engine. */
 #include "backend.h"
 #include "autoconfig.h"
 #include "cuda/cuda_api.h"
@@ -43,6 +44,11 @@ static struct {
     void (*series_free)(bcf_cuda_series *);
     int (*sweep)(bcf_cuda_series *, const engine_config *, const int64_t *, size_t, const bcf_cuda_sweep_opts *,
                  sweep_stats *, char *, size_t);
+    bcf_cuda_train *(*train_begin)(const ml_net *, int, size_t, const double *, const signed char *, size_t,
+                                   char *, size_t);
+    int (*train_batch)(bcf_cuda_train *, const double *, const size_t *, size_t, double *, double *, char *,
+                       size_t);
+    void (*train_end)(bcf_cuda_train *);
 } be = {.detail = "cpu"};
 
 void backend_default_plugin(char *out, size_t outlen)
@@ -79,7 +85,13 @@ static int plugin_load(const char *path, char *why, size_t whylen)
     be.series_free = (void (*)(bcf_cuda_series *))dlsym(h, "bcf_cuda_series_free");
     be.sweep = (int (*)(bcf_cuda_series *, const engine_config *, const int64_t *, size_t, const bcf_cuda_sweep_opts *,
                         sweep_stats *, char *, size_t))dlsym(h, "bcf_cuda_sweep");
-    if (!be.abi || !be.version || !be.probe || !be.upload || !be.series_free || !be.sweep) {
+    be.train_begin = (bcf_cuda_train * (*)(const ml_net *, int, size_t, const double *, const signed char *, size_t,
+                                           char *, size_t)) dlsym(h, "bcf_cuda_train_begin");
+    be.train_batch = (int (*)(bcf_cuda_train *, const double *, const size_t *, size_t, double *, double *, char *,
+                              size_t))dlsym(h, "bcf_cuda_train_batch");
+    be.train_end = (void (*)(bcf_cuda_train *))dlsym(h, "bcf_cuda_train_end");
+    if (!be.abi || !be.version || !be.probe || !be.upload || !be.series_free || !be.sweep || !be.train_begin ||
+        !be.train_batch || !be.train_end) {
         snprintf(why, whylen, "%s is not a BotCriptoFy CUDA plugin (a symbol is missing)", path);
         dlclose(h);
         return -1;
@@ -256,4 +268,31 @@ out:
     free(part);
     free(res);
     return rc;
+}
+
+/* ---- ML training ---- */
+
+static void *cuda_train_begin(void *ctx, const ml_net *net, int shards, size_t max_batch, const double *X,
+                              const signed char *y, size_t nrows, char *err, size_t errlen)
+{
+    (void)ctx;
+    return be.train_begin(net, shards, max_batch, X, y, nrows, err, errlen);
+}
+
+static int cuda_train_batch(void *state, const double *theta, const size_t *rows, size_t count, double *grad,
+                            double *shard_loss, char *err, size_t errlen)
+{
+    return be.train_batch(state, theta, rows, count, grad, shard_loss, err, errlen) == 0 ? 0 : -1;
+}
+
+static void cuda_train_end(void *state)
+{
+    be.train_end(state);
+}
+
+static const ml_grad_engine cuda_engine = {"cuda", NULL, cuda_train_begin, cuda_train_batch, cuda_train_end};
+
+const ml_grad_engine *backend_ml_engine(void)
+{
+    return be.cuda ? &cuda_engine : NULL;
 }

@@ -1,5 +1,7 @@
 /* ml_job.c — the "ml_train" and "ml_predict" jobs: train a price-direction model on a market's
- * candles and store it with its report; predict a period and store the probabilities ml_signal trades. */
+ * candles (on the GPU when the backend is CUDA) and store it with its report; predict a period and
+ * store the probabilities ml_signal trades. */
+#include "backend.h"
 #include "candles_db.h"
 #include "config.h"
 #include "db.h"
@@ -24,9 +26,18 @@ static int ml_job_id(job_ctx *j, const char *key, char *out, size_t outlen)
     return 0;
 }
 
-static int ml_job_progress(void *job, double fraction)
+/* A training's progress as the job's: a CPU run after a failed GPU run goes on from where the GPU
+ * had got to instead of starting again from 0. */
+typedef struct train_progress {
+    job_ctx *j;
+    double from, reached;
+} train_progress;
+
+static int ml_job_progress(void *progress_ctx, double fraction)
 {
-    return job_progress(job, fraction);
+    train_progress *p = progress_ctx;
+    p->reached = p->from + (1.0 - p->from) * fraction;
+    return job_progress(p->j, p->reached);
 }
 
 int job_ml_train(job_ctx *j)
@@ -72,9 +83,11 @@ int job_ml_train(job_ctx *j)
         job_error(j, "the model's options cannot be read: %s", err);
         goto out;
     }
+    train_progress tp = {j, 0, 0};
     o.threads = (int)config_int("worker.compute_threads");
     o.progress = ml_job_progress;
-    o.progress_ctx = j;
+    o.progress_ctx = &tp;
+    o.engine = backend_ml_engine();
     size_t n = 0;
     if (candles_db_range(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
                          strtoll(PQgetvalue(r, 0, 3), NULL, 10), strtoll(PQgetvalue(r, 0, 4), NULL, 10), 0, 0, &c,
@@ -84,6 +97,14 @@ int job_ml_train(job_ctx *j)
         goto out;
     }
     int mrc = ml_train(c, n, &o, &m, NULL, err, sizeof err);
+    if (mrc == ML_ERR_ENGINE) {
+        /* a GPU that failed mid-way (out of memory, reset): the CPU gives the same model within the
+         * GPU's tolerance, and a job that fails here would fail again on this worker */
+        log_warn("model %s: training on the GPU failed (%s): training on the CPU instead", id, err);
+        o.engine = NULL;
+        tp.from = tp.reached;
+        mrc = ml_train(c, n, &o, &m, NULL, err, sizeof err);
+    }
     if (mrc == ML_ERR_CANCELLED) {
         rc = JOB_STOPPED;
         goto out;
@@ -102,17 +123,18 @@ int job_ml_train(job_ctx *j)
         rc = JOB_RETRY;
         goto out;
     }
-    const char *u[] = {id, model_text, report_text};
+    const char *backend = o.engine ? "cuda" : "cpu";
+    const char *u[] = {id, model_text, report_text, backend};
     if (db_exec(NULL, "ml_train_store",
-                "UPDATE ml_models SET model = $2::jsonb, report = $3::jsonb, backend = 'cpu', finished_at = now() "
+                "UPDATE ml_models SET model = $2::jsonb, report = $3::jsonb, backend = $4, finished_at = now() "
                 "WHERE id = $1::bigint AND finished_at IS NULL",
-                3, u) < 0) {
+                4, u) < 0) {
         job_error(j, "database unavailable");
         rc = JOB_RETRY;
         goto out;
     }
-    json_t *res = json_pack("{s:I,s:I,s:i,s:o,s:o}", "model_id", (json_int_t)atoll(id), "candles", (json_int_t)n,
-                            "epochs", m->report.epochs_run, "test_auc",
+    json_t *res = json_pack("{s:I,s:I,s:i,s:s,s:o,s:o}", "model_id", (json_int_t)atoll(id), "candles",
+                            (json_int_t)n, "epochs", m->report.epochs_run, "backend", backend, "test_auc",
                             isfinite(m->report.test.auc) ? json_real(m->report.test.auc) : json_null(),
                             "baseline_test_log_loss",
                             isfinite(m->report.baseline_test.logloss) ? json_real(m->report.baseline_test.logloss)

@@ -149,7 +149,7 @@ int ml_train(const candle *c, size_t n, const ml_train_opts *o, ml_model **out, 
         rc = ml_errorf(err, errlen, ML_ERR_CANCELLED, "cancelled");
         goto out;
     }
-    rc = ml_fit(&net, &o->hp, X, y, &sp, pool, m->params, &m->curve, o->progress, o->progress_ctx, 0.0, 0.95,
+    rc = ml_fit(&net, &o->hp, X, y, &sp, pool, o->engine, m->params, &m->curve, o->progress, o->progress_ctx, 0.0, 0.95,
                 err, errlen);
     if (rc != ML_OK)
         goto out;

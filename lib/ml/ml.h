@@ -23,9 +23,13 @@ typedef struct ml_train_opts {
     ml_hparams hp;
     ml_progress_fn progress; /* may be NULL */
     void *progress_ctx;
+    /* NULL: gradients on the CPU threads. Else they come from the engine (trainer.h), and
+     * ml_train returns ML_ERR_ENGINE when it fails; the CPU gives the same model within a
+     * tolerance (docs/ml.md, "GPU training"). */
+    const ml_grad_engine *engine;
 } ml_train_opts;
 
-/* Defaults for a kind (docs/ml.md lists them): horizon 1, 60/20/20 split, all cores. */
+/* Defaults for a kind (docs/ml.md lists them): horizon 1, 60/20/20 split, all cores, no engine. */
 void ml_train_opts_defaults(ml_train_opts *o, ml_kind kind);
 
 /* The trained model's numbers: plain values, safe to copy. */
@@ -63,7 +67,8 @@ size_t ml_model_first_row(const ml_model *m);
  * gaps, standardisation on the training rows, training with early stopping on validation, and
  * the metrics of the model and of the naive baseline on every set. On success returns ML_OK,
  * *out holds the model and *rep (when not NULL) a copy of its report. Otherwise returns an
- * ML_ERR_* code with the reason in err (ML_ERR_CANCELLED when progress asked to stop).
+ * ML_ERR_* code with the reason in err (ML_ERR_CANCELLED when progress asked to stop,
+ * ML_ERR_ENGINE when o->engine failed).
  */
 int ml_train(const candle *c, size_t n, const ml_train_opts *o, ml_model **out, ml_report *rep, char *err,
              size_t errlen);
@@ -114,11 +119,11 @@ int ml_model_loads(const char *text, size_t len, ml_model **out, char *err, size
 json_t *ml_report_to_json(const ml_model *m);
 
 /* Training options as JSON: {"kind", "horizon", "train_frac", "val_frac", "hyperparameters":
- * {...}} (threads and the progress callback are the caller's, not part of the job). */
+ * {...}} (threads, the progress callback and the engine are the caller's, not part of the job). */
 json_t *ml_opts_to_json(const ml_train_opts *o);
 /* Reads options a job asks for: "kind" is required; every other key is optional and defaults as
  * ml_train_opts_defaults(kind); unknown keys and out-of-range values are refused with a reason.
- * o->threads, o->progress and o->progress_ctx are kept as the caller set them. ML_OK or
+ * o->threads, o->progress, o->progress_ctx and o->engine are kept as the caller set them. ML_OK or
  * ML_ERR_INVALID (*o unchanged). */
 int ml_opts_from_json(const json_t *j, ml_train_opts *o, char *err, size_t errlen);
 

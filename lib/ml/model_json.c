@@ -486,6 +486,7 @@ int ml_opts_from_json(const json_t *j, ml_train_opts *o, char *err, size_t errle
     t.threads = o->threads; /* the worker's choice, not the job's */
     t.progress = o->progress;
     t.progress_ctx = o->progress_ctx;
+    t.engine = o->engine;
     *o = t;
     return ML_OK;
 }

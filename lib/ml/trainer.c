@@ -1,5 +1,6 @@
 /* trainer.c — the training loop: seeded shuffles, sharded mini-batch gradients summed in a fixed
- * order, L2, global-norm clipping, Adam, and early stopping that keeps the best epoch. */
+ * order (or a gradient engine's), L2, global-norm clipping, Adam, and early stopping that keeps
+ * the best epoch. */
 #include "trainer.h"
 #include "metrics.h"
 #include "synth.h"
@@ -103,9 +104,8 @@ static void shuffle(size_t *v, size_t n, synth_rng *rng)
     }
 }
 
-/* Mean gradient of the batch plus L2, clipped to the global norm `clip`, into g. */
-static void batch_gradient(const ml_net *net, const ml_hparams *hp, const batch_job *j, const double *theta,
-                           double *g)
+/* The shard gradients added in shard order into g: the batch's summed gradient. */
+static void sum_shards(const ml_net *net, const batch_job *j, double *g)
 {
     size_t P = net->n_params;
     memset(g, 0, P * sizeof *g);
@@ -114,7 +114,14 @@ static void batch_gradient(const ml_net *net, const ml_hparams *hp, const batch_
         for (size_t i = 0; i < P; i++)
             g[i] += sg[i];
     }
-    double inv = 1.0 / (double)j->count, norm2 = 0;
+}
+
+/* The summed gradient g of `count` rows turned into their mean plus L2, clipped to the global
+ * norm `clip`. */
+static void finish_gradient(const ml_net *net, const ml_hparams *hp, size_t count, const double *theta, double *g)
+{
+    size_t P = net->n_params;
+    double inv = 1.0 / (double)count, norm2 = 0;
     for (size_t i = 0; i < P; i++) {
         g[i] *= inv;
         if (i < net->n_decay)
@@ -141,9 +148,19 @@ static void adam_step(size_t P, const ml_hparams *hp, long long step, const doub
     }
 }
 
+/* The engine's summed gradient and shard losses for job's rows; ML_OK or ML_ERR_ENGINE. */
+static int engine_batch(const ml_grad_engine *engine, void *state, const batch_job *j, double *g, char *err,
+                        size_t errlen)
+{
+    char why[256] = "";
+    if (engine->batch(state, j->theta, j->rows, j->count, g, j->shard_loss, why, sizeof why) == 0)
+        return ML_OK;
+    return ml_errorf(err, errlen, ML_ERR_ENGINE, "%s: %s", engine->name, why[0] ? why : "failed");
+}
+
 int ml_fit(const ml_net *net, const ml_hparams *hp, const double *X, const signed char *y, const ml_split *sp,
-           ml_pool *pool, double *theta, ml_curve *curve, ml_progress_fn progress, void *progress_ctx,
-           double progress_lo, double progress_hi, char *err, size_t errlen)
+           ml_pool *pool, const ml_grad_engine *engine, double *theta, ml_curve *curve, ml_progress_fn progress,
+           void *progress_ctx, double progress_lo, double progress_hi, char *err, size_t errlen)
 {
     memset(curve, 0, sizeof *curve);
     size_t P = net->n_params, ntrain = sp->train_hi - sp->train_lo, nval = sp->val_hi - sp->val_lo;
@@ -151,10 +168,12 @@ int ml_fit(const ml_net *net, const ml_hparams *hp, const double *X, const signe
     size_t nbatches = (ntrain + B - 1) / B;
     int threads = ml_pool_threads(pool), rc = ML_OK;
 
+    void *state = NULL; /* the engine's */
     size_t *perm = malloc(ntrain * sizeof *perm);
-    double *shard_grad = malloc((size_t)hp->shards * P * sizeof *shard_grad);
+    /* the shards' gradients and scratch only where the CPU computes them */
+    double *shard_grad = malloc((engine ? 1 : (size_t)hp->shards * P) * sizeof *shard_grad);
     double *shard_loss = malloc((size_t)hp->shards * sizeof *shard_loss);
-    double *work = malloc((size_t)threads * net->work_len * sizeof *work);
+    double *work = malloc((engine ? 1 : (size_t)threads * net->work_len) * sizeof *work);
     double *g = malloc(P * sizeof *g), *m = calloc(P, sizeof *m), *v = calloc(P, sizeof *v);
     double *best = malloc(P * sizeof *best);
     double *prob = malloc((nval ? nval : 1) * sizeof *prob);
@@ -168,6 +187,14 @@ int ml_fit(const ml_net *net, const ml_hparams *hp, const double *X, const signe
     for (size_t i = 0; i < ntrain; i++)
         perm[i] = sp->train_lo + i;
     memcpy(best, theta, P * sizeof *best);
+    if (engine) {
+        char why[256] = "";
+        state = engine->begin(engine->ctx, net, hp->shards, B, X, y, sp->train_hi, why, sizeof why);
+        if (!state) {
+            rc = ml_errorf(err, errlen, ML_ERR_ENGINE, "%s: %s", engine->name, why[0] ? why : "cannot start");
+            goto out;
+        }
+    }
 
     synth_rng rng; /* its own stream: the shuffles do not shift when the init draws more numbers */
     synth_rng_seed(&rng, hp->seed ^ 0x5DEECE66DULL);
@@ -181,14 +208,20 @@ int ml_fit(const ml_net *net, const ml_hparams *hp, const double *X, const signe
         for (size_t b = 0; b < nbatches; b++) {
             job.rows = perm + b * B;
             job.count = b + 1 < nbatches ? B : ntrain - b * B;
-            if (batch_is_small(net, job.count)) /* same shards, same sums: only who runs them differs */
-                for (int sh = 0; sh < hp->shards; sh++)
-                    batch_task(&job, sh, 0);
-            else
-                ml_pool_run(pool, hp->shards, batch_task, &job);
+            if (engine) {
+                if ((rc = engine_batch(engine, state, &job, g, err, errlen)) != ML_OK)
+                    goto out;
+            } else {
+                if (batch_is_small(net, job.count)) /* same shards, same sums: only who runs them differs */
+                    for (int sh = 0; sh < hp->shards; sh++)
+                        batch_task(&job, sh, 0);
+                else
+                    ml_pool_run(pool, hp->shards, batch_task, &job);
+                sum_shards(net, &job, g);
+            }
             for (int s = 0; s < hp->shards; s++)
                 loss_sum += shard_loss[s];
-            batch_gradient(net, hp, &job, theta, g);
+            finish_gradient(net, hp, job.count, theta, g);
             adam_step(P, hp, ++step, g, m, v, theta);
             if (progress && (b + 1) % PROGRESS_EVERY == 0 &&
                 progress(progress_ctx, progress_lo + span * (epoch + (double)(b + 1) / nbatches) / hp->epochs)) {
@@ -225,6 +258,8 @@ int ml_fit(const ml_net *net, const ml_hparams *hp, const double *X, const signe
     }
     memcpy(theta, best, P * sizeof *best);
 out:
+    if (state)
+        engine->end(state);
     free(perm);
     free(shard_grad);
     free(shard_loss);

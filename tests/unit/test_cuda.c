@@ -1,8 +1,10 @@
 /* test_cuda.c — unit tests of the CUDA plugin (worker/cuda): without a device it says so and fails
- * cleanly; with one, its sweep equals the CPU's for random configs of every kernel strategy. */
+ * cleanly; with one, its sweep equals the CPU's for random configs of every kernel strategy, and
+ * its ML training agrees with the CPU's within the documented tolerance. */
 #include "autoconfig.h"
 #include "backend.h"
 #include "cuda/cuda_api.h"
+#include "ml_agree.h"
 #include "sweep.h"
 #include "unit.h"
 #include "sweep_random.h"
@@ -22,6 +24,12 @@
  * are expected to be equal to the bit; there is no pow or other libm call in the kernel whose
  * last bit could differ. 1e-9 only leaves room for such a change later without hiding a real
  * error, which would move results by far more.
+ *
+ * ML training is held to a tolerance instead (tests/unit/ml_agree.h says why and how much): the
+ * device's exp/tanh/log1p may round differently from glibc's, and the GPU sums each row's
+ * gradient on its own before the rows are added in the CPU's shard order. One mini-batch's
+ * gradient must agree within 1e-10 of its largest component and its shard losses within 1e-12;
+ * whole trainings (10 logistic-regression epochs, 2 GRU epochs) within ML_AGREE_*_REL.
  */
 
 static char plugin_path[4096];
@@ -36,6 +44,32 @@ static bcf_cuda_series *(*p_upload)(const sweep_series *, char *, size_t);
 static void (*p_free)(bcf_cuda_series *);
 static int (*p_sweep)(bcf_cuda_series *, const engine_config *, const int64_t *, size_t, const bcf_cuda_sweep_opts *,
                       sweep_stats *, char *, size_t);
+static bcf_cuda_train *(*p_train_begin)(const ml_net *, int, size_t, const double *, const signed char *, size_t,
+                                        char *, size_t);
+static int (*p_train_batch)(bcf_cuda_train *, const double *, const size_t *, size_t, double *, double *, char *,
+                            size_t);
+static void (*p_train_end)(bcf_cuda_train *);
+
+/* The plugin's trainer as an ml_train engine, without the backend (which offers it only on a device). */
+static void *plugin_train_begin(void *ctx, const ml_net *net, int shards, size_t max_batch, const double *X,
+                                const signed char *y, size_t nrows, char *err, size_t errlen)
+{
+    (void)ctx;
+    return p_train_begin(net, shards, max_batch, X, y, nrows, err, errlen);
+}
+
+static int plugin_train_batch(void *state, const double *theta, const size_t *rows, size_t count, double *grad,
+                              double *shard_loss, char *err, size_t errlen)
+{
+    return p_train_batch(state, theta, rows, count, grad, shard_loss, err, errlen);
+}
+
+static void plugin_train_end(void *state)
+{
+    p_train_end(state);
+}
+
+static const ml_grad_engine plugin_engine = {"cuda", NULL, plugin_train_begin, plugin_train_batch, plugin_train_end};
 
 static void teardown(void)
 {
@@ -87,9 +121,41 @@ START_TEST(backend_without_device)
     char err[256] = "";
     ck_assert_int_eq(backend_init("cuda", plugin_path, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "no usable CUDA device"), "err: %s", err);
+    ck_assert_ptr_null(backend_ml_engine());
     ck_assert_int_eq(backend_init("auto", plugin_path, err, sizeof err), 0);
     ck_assert_str_eq(backend_name(), "cpu");
     ck_assert_msg(strstr(backend_detail(), "no usable CUDA device"), "detail: %s", backend_detail());
+    ck_assert_ptr_null(backend_ml_engine()); /* training stays on the CPU threads */
+}
+END_TEST
+
+/* The trainer's entry points refuse to start without a device, and ml_train reports it as an
+ * engine failure (the worker then trains on the CPU) with no model. */
+START_TEST(trainer_refused_without_device)
+{
+    ml_net net;
+    ck_assert_int_eq(ml_net_make(&net, ML_LOGREG, ML_N_FEATURES, 0, 1), 0);
+    double X[4 * ML_N_FEATURES] = {0};
+    signed char y[4] = {0, 1, 0, 1};
+    char err[256] = "";
+    ck_assert_ptr_null(p_train_begin(&net, 4, 4, X, y, 4, err, sizeof err));
+    ck_assert_msg(err[0] != '\0', "begin says why it failed");
+    double theta[ML_N_FEATURES + 1] = {0}, grad[ML_N_FEATURES + 1], loss[4];
+    size_t rows[2] = {1, 2};
+    err[0] = '\0';
+    ck_assert_int_eq(p_train_batch(NULL, theta, rows, 2, grad, loss, err, sizeof err), BCF_CUDA_EFAIL);
+    ck_assert(err[0] != '\0');
+    p_train_end(NULL);
+
+    candle *c = ml_test_candles(1000, -0.3, 4);
+    ml_train_opts o;
+    ml_agree_opts(&o, ML_LOGREG);
+    o.engine = &plugin_engine;
+    ml_model *m = NULL;
+    ck_assert_int_eq(ml_train(c, 1000, &o, &m, NULL, err, sizeof err), ML_ERR_ENGINE);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strncmp(err, "cuda: ", 6) == 0, "err: %s", err);
+    free(c);
 }
 END_TEST
 
@@ -237,6 +303,53 @@ START_TEST(backend_sweep_equals_cpu)
 }
 END_TEST
 
+/* One mini-batch on the GPU against the CPU trainer's sums, for both kinds; rows outside the
+ * uploaded matrix (or before a GRU window's start) are refused, not read. */
+START_TEST(train_batch_agrees)
+{
+    char err[256] = "";
+    ck_assert_msg(backend_init("cuda", plugin_path, err, sizeof err) == 0, "backend: %s", err);
+    const ml_grad_engine *e = backend_ml_engine();
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e->name, "cuda");
+    ml_assert_engine_batch_alike(e, ML_LOGREG, 1e-10, 1e-12);
+    ml_assert_engine_batch_alike(e, ML_GRU, 1e-10, 1e-12);
+
+    ml_net net;
+    ck_assert_int_eq(ml_net_make(&net, ML_GRU, ML_N_FEATURES, 4, 5), 0);
+    double X[10 * ML_N_FEATURES] = {0};
+    signed char y[10] = {0};
+    bcf_cuda_train *t = p_train_begin(&net, 2, 4, X, y, 10, err, sizeof err);
+    ck_assert_msg(t != NULL, "begin: %s", err);
+    double *theta = calloc(net.n_params, sizeof *theta), *grad = malloc(net.n_params * sizeof *grad), loss[2];
+    ck_assert(theta && grad);
+    size_t past_end[2] = {5, 10}, before_window[2] = {3, 6}, ok[2] = {4, 9};
+    ck_assert_int_eq(p_train_batch(t, theta, past_end, 2, grad, loss, err, sizeof err), BCF_CUDA_EFAIL);
+    ck_assert_int_eq(p_train_batch(t, theta, before_window, 2, grad, loss, err, sizeof err), BCF_CUDA_EFAIL);
+    ck_assert_int_eq(p_train_batch(t, theta, ok, 5, grad, loss, err, sizeof err), BCF_CUDA_EFAIL); /* > max_batch */
+    ck_assert_msg(p_train_batch(t, theta, ok, 2, grad, loss, err, sizeof err) == 0, "batch: %s", err);
+    /* θ = 0 and y = 0: every logit is 0, so each row's loss is ln 2 */
+    ck_assert_double_eq_tol(loss[0], log(2.0), 1e-15);
+    ck_assert_double_eq_tol(loss[1], log(2.0), 1e-15);
+    p_train_end(t);
+    free(theta);
+    free(grad);
+}
+END_TEST
+
+/* Whole trainings through the worker's engine: the per-epoch losses, the parameters and the test
+ * metrics as the CPU's within the tolerance (ml_agree.h). */
+START_TEST(training_agrees_with_cpu)
+{
+    char err[256] = "";
+    ck_assert_msg(backend_init("cuda", plugin_path, err, sizeof err) == 0, "backend: %s", err);
+    candle *c = ml_test_candles(ML_AGREE_CANDLES, -0.3, 5);
+    ml_assert_engine_trains_alike(c, ML_AGREE_CANDLES, ML_LOGREG, backend_ml_engine());
+    ml_assert_engine_trains_alike(c, ML_AGREE_CANDLES, ML_GRU, backend_ml_engine());
+    free(c);
+}
+END_TEST
+
 /* Resolves the plugin's entry points; a plugin that was built must load. */
 static void load_plugin(void)
 {
@@ -254,7 +367,13 @@ static void load_plugin(void)
     p_free = (void (*)(bcf_cuda_series *))dlsym(plugin, "bcf_cuda_series_free");
     p_sweep = (int (*)(bcf_cuda_series *, const engine_config *, const int64_t *, size_t, const bcf_cuda_sweep_opts *,
                        sweep_stats *, char *, size_t))dlsym(plugin, "bcf_cuda_sweep");
-    if (!p_abi || !p_version || !p_probe || !p_upload || !p_free || !p_sweep) {
+    p_train_begin = (bcf_cuda_train * (*)(const ml_net *, int, size_t, const double *, const signed char *, size_t,
+                                          char *, size_t)) dlsym(plugin, "bcf_cuda_train_begin");
+    p_train_batch = (int (*)(bcf_cuda_train *, const double *, const size_t *, size_t, double *, double *, char *,
+                             size_t))dlsym(plugin, "bcf_cuda_train_batch");
+    p_train_end = (void (*)(bcf_cuda_train *))dlsym(plugin, "bcf_cuda_train_end");
+    if (!p_abi || !p_version || !p_probe || !p_upload || !p_free || !p_sweep || !p_train_begin || !p_train_batch ||
+        !p_train_end) {
         fprintf(stderr, "test_cuda: %s lacks an entry point\n", plugin_path);
         exit(EXIT_FAILURE);
     }
@@ -278,13 +397,16 @@ int main(void)
         tcase_add_test(t, plugin_equals_cpu);
         tcase_add_test(t, plugin_refuses_and_cancels);
         tcase_add_test(t, backend_sweep_equals_cpu);
+        tcase_add_test(t, train_batch_agrees);
+        tcase_add_test(t, training_agrees_with_cpu);
     } else {
         printf("test_cuda: no CUDA device (%s): checked that the plugin fails cleanly; the CPU/GPU "
-               "agreement tests need a GPU and did not run\n",
+               "agreement tests (sweeps and ML training) need a GPU and did not run\n",
                device);
         tcase_add_test(t, probe_without_device);
         tcase_add_test(t, entry_points_fail_cleanly);
         tcase_add_test(t, backend_without_device);
+        tcase_add_test(t, trainer_refused_without_device);
     }
     suite_add_tcase(s, t);
     /* in this process: CUDA, once initialised (the probe above), cannot be used in a forked

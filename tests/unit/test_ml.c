@@ -4,33 +4,11 @@
 #include "ml/gru.h"
 #include "ml/logreg.h"
 #include "ml/ml.h"
+#include "ml_agree.h"
 #include "synth.h"
 #include "unit.h"
 #include <math.h>
 #include <stddef.h>
-
-/* Candles whose log returns follow r_t = phi·r_{t-1} + 1% noise: phi < 0 plants a signal the
- * features show (the last return predicts the next one's sign), phi = 0 is a pure random walk. */
-static candle *make_candles(size_t n, double phi, uint64_t seed)
-{
-    candle *c = malloc(n * sizeof *c);
-    ck_assert_ptr_nonnull(c);
-    synth_rng rng;
-    synth_rng_seed(&rng, seed);
-    double price = 100, r = 0;
-    for (size_t t = 0; t < n; t++) {
-        r = phi * r + 0.01 * synth_rng_normal(&rng);
-        double open = price, close = price * exp(r);
-        c[t].open_time = 1704067200000LL + (int64_t)t * 60000;
-        c[t].open = open;
-        c[t].close = close;
-        c[t].high = (open > close ? open : close) * exp(0.002 * fabs(synth_rng_normal(&rng)));
-        c[t].low = (open < close ? open : close) * exp(-0.002 * fabs(synth_rng_normal(&rng)));
-        c[t].volume = 100 * exp(0.3 * synth_rng_normal(&rng));
-        price = close;
-    }
-    return c;
-}
 
 /* Small, fast settings for the tests (the defaults are sized for real series). */
 static void test_opts(ml_train_opts *o, ml_kind kind)
@@ -69,7 +47,7 @@ static int same_bits(double a, double b)
 START_TEST(features_causal_and_streaming)
 {
     const size_t n = 400, F = ML_N_FEATURES;
-    candle *c = make_candles(n, -0.2, 11);
+    candle *c = ml_test_candles(n, -0.2, 11);
     double *X = malloc(n * F * sizeof *X), *X2 = malloc(n * F * sizeof *X2);
     ml_features_batch(c, n, X);
 
@@ -98,7 +76,7 @@ START_TEST(features_causal_and_streaming)
 
     /* causal: rewriting the future leaves every earlier row as it was */
     const size_t cut = 200;
-    candle *d = make_candles(n, 0.3, 99);
+    candle *d = ml_test_candles(n, 0.3, 99);
     memcpy(d, c, (cut + 1) * sizeof *c);
     ml_features_batch(d, n, X2);
     ck_assert_int_eq(memcmp(X, X2, (cut + 1) * F * sizeof *X), 0);
@@ -158,7 +136,7 @@ END_TEST
 START_TEST(training_does_not_see_later_sets)
 {
     const size_t n = 3000;
-    candle *a = make_candles(n, -0.4, 5);
+    candle *a = ml_test_candles(n, -0.4, 5);
     ml_train_opts o;
     test_opts(&o, ML_LOGREG);
     o.hp.patience = 0; /* run every epoch in both: validation only picks the kept epoch */
@@ -166,7 +144,7 @@ START_TEST(training_does_not_see_later_sets)
     ml_model *ma = train_ok(a, n, &o);
     size_t val_lo = ma->report.split.val_lo;
 
-    candle *b = make_candles(n, 0.4, 77);
+    candle *b = ml_test_candles(n, 0.4, 77);
     memcpy(b, a, val_lo * sizeof *a);
     double scale = a[val_lo - 1].close / b[val_lo - 1].close; /* keep the prices continuous */
     for (size_t t = val_lo; t < n; t++) {
@@ -280,7 +258,7 @@ static void assert_no_edge(const ml_model *m, const char *what)
 /* Trains a kind with the test settings on n synthetic candles (phi as in make_candles). */
 static ml_model *train_synthetic(ml_kind kind, size_t n, double phi, uint64_t seed)
 {
-    candle *c = make_candles(n, phi, seed);
+    candle *c = ml_test_candles(n, phi, seed);
     ml_train_opts o;
     test_opts(&o, kind);
     ml_model *m = train_ok(c, n, &o);
@@ -326,7 +304,7 @@ END_TEST
 START_TEST(threads_do_not_change_results)
 {
     const size_t n = 1500;
-    candle *c = make_candles(n, -0.4, 21);
+    candle *c = ml_test_candles(n, -0.4, 21);
     for (int kind = ML_LOGREG; kind <= ML_GRU; kind++) {
         ml_train_opts o;
         test_opts(&o, (ml_kind)kind);
@@ -358,7 +336,7 @@ END_TEST
 START_TEST(stream_equals_batch)
 {
     const size_t n = 1200;
-    candle *c = make_candles(n, -0.3, 31);
+    candle *c = ml_test_candles(n, -0.3, 31);
     double *batch = malloc(n * sizeof *batch), *batch4 = malloc(n * sizeof *batch4);
     for (int kind = ML_LOGREG; kind <= ML_GRU; kind++) {
         ml_train_opts o;
@@ -414,7 +392,7 @@ static void reseal(unsigned char *blob, size_t size)
 START_TEST(stream_save_and_resume)
 {
     const size_t n = 400;
-    candle *c = make_candles(n, -0.3, 33);
+    candle *c = ml_test_candles(n, -0.3, 33);
     for (int kind = ML_LOGREG; kind <= ML_GRU; kind++) {
         ml_train_opts o;
         test_opts(&o, (ml_kind)kind);
@@ -535,7 +513,7 @@ END_TEST
 START_TEST(json_round_trip)
 {
     const size_t n = 1200;
-    candle *c = make_candles(n, -0.3, 41);
+    candle *c = ml_test_candles(n, -0.3, 41);
     double *before = malloc(n * sizeof *before), *after = malloc(n * sizeof *after);
     for (int kind = ML_LOGREG; kind <= ML_GRU; kind++) {
         ml_train_opts o;
@@ -606,7 +584,7 @@ static void refuse_edit(const char *text, const char *from, const char *to)
 START_TEST(json_malformed_is_refused)
 {
     const size_t n = 900;
-    candle *c = make_candles(n, -0.3, 51);
+    candle *c = ml_test_candles(n, -0.3, 51);
     ml_train_opts o;
     test_opts(&o, ML_GRU);
     o.hp.hidden = 2;
@@ -750,7 +728,7 @@ static int count_progress(void *ctx, double fraction)
 START_TEST(progress_and_cancel)
 {
     const size_t n = 1500;
-    candle *c = make_candles(n, -0.3, 61);
+    candle *c = ml_test_candles(n, -0.3, 61);
     ml_train_opts o;
     test_opts(&o, ML_LOGREG);
     o.hp.batch_size = 8;
@@ -779,7 +757,7 @@ END_TEST
 START_TEST(bad_input_is_refused)
 {
     const size_t n = 600;
-    candle *c = make_candles(n, 0, 71);
+    candle *c = ml_test_candles(n, 0, 71);
     ml_train_opts o;
     test_opts(&o, ML_GRU);
     ml_model *m = (ml_model *)1;

@@ -1,7 +1,8 @@
 /* cuda_api.h — the plain C interface of the CUDA plugin (botcriptofy-cuda.so) that the worker
- * loads with dlopen (worker/backend.c): no CUDA type crosses it, so the worker never links CUDA. */
+ * loads with dlopen (worker/backend.c): sweeps and ML training; no CUDA type crosses it. */
 #ifndef BCF_CUDA_API_H
 #define BCF_CUDA_API_H
+#include "ml/net.h"
 #include "strategy.h"
 #include "sweep_kernel.h"
 #include <stddef.h>
@@ -15,13 +16,14 @@ extern "C" {
  * Why a plugin: the worker binary must run where no CUDA runtime is installed and in sanitizer
  * builds, so CUDA lives in a shared object of its own, linked with the static CUDA runtime and
  * needing only the driver (libcuda.so.1) when it runs. The structures handed across are the
- * lib/trading ones, so both sides must be built from the same sources: bcf_cuda_abi() returns
+ * lib/trading and lib/ml ones, so both sides must be built from the same sources: bcf_cuda_abi() returns
  * BCF_CUDA_ABI as the plugin saw it, and the loader refuses a plugin whose value differs from
  * its own (a plugin left over from another build, or structures changed since).
  */
-#define BCF_CUDA_ABI_VERSION 1u
+#define BCF_CUDA_ABI_VERSION 2u
 #define BCF_CUDA_ABI                                                                                          \
-    ((uint64_t)BCF_CUDA_ABI_VERSION << 48 | (uint64_t)sizeof(engine_config) << 32 |                        \
+    ((uint64_t)BCF_CUDA_ABI_VERSION << 56 | (uint64_t)sizeof(ml_net) << 48 |                               \
+     (uint64_t)sizeof(engine_config) << 32 |                                                                 \
      (uint64_t)sizeof(sweep_stats) << 16 | (uint64_t)sizeof(sweep_series) << 8 |                             \
      (uint64_t)sizeof(bcf_cuda_sweep_opts))
 
@@ -64,6 +66,27 @@ typedef struct bcf_cuda_sweep_opts {
  * whole call fail (the caller runs those on the CPU). 0 or BCF_CUDA_E*. */
 int bcf_cuda_sweep(bcf_cuda_series *s, const engine_config *cfgs, const int64_t *warm, size_t n,
                    const bcf_cuda_sweep_opts *o, sweep_stats *out, char *err, size_t errlen);
+
+/*
+ * ML training (lib/ml's ml_grad_engine, adapted by worker/backend.c). The standardised feature
+ * matrix and the labels go to device memory once per training; each mini-batch step uploads θ
+ * and the rows, runs one GPU thread per row (logreg_kernel.h / gru_kernel.h, the CPU's source,
+ * each row's gradient on its own), sums the rows per shard in row order and the shards in shard
+ * order (row_reduce.h), and downloads the gradient and the shard losses.
+ */
+typedef struct bcf_cuda_train bcf_cuda_train;
+
+/* Copies X rows [0, nrows) (net->shape.F doubles each) and y[0, nrows) to device memory and
+ * sizes the buffers for mini-batches of at most max_batch rows cut into `shards` shards. NULL
+ * with the reason in err (no device, out of device memory, a bad argument). */
+bcf_cuda_train *bcf_cuda_train_begin(const ml_net *net, int shards, size_t max_batch, const double *X,
+                                     const signed char *y, size_t nrows, char *err, size_t errlen);
+/* For θ (net->n_params) and rows[0..count) (each < nrows, with its GRU window inside X): the summed
+ * gradient into grad (n_params) and each shard's summed loss into shard_loss (shards). 0 or
+ * BCF_CUDA_EFAIL with the reason in err. */
+int bcf_cuda_train_batch(bcf_cuda_train *t, const double *theta, const size_t *rows, size_t count, double *grad,
+                         double *shard_loss, char *err, size_t errlen);
+void bcf_cuda_train_end(bcf_cuda_train *t);
 
 #ifdef __cplusplus
 }

@@ -1,14 +1,9 @@
 /* sweep.cu — the CUDA sweep behind cuda_api.h: one GPU thread per parameter set runs the sweep
  * kernel (lib/trading/sweep_kernel.h) over candles held in device memory, slice by slice. */
-#include "cuda_api.h"
-#include <cuda_runtime.h>
+#include "plugin_errors.h"
 #include <dlfcn.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define BCF_EXPORT extern "C" __attribute__((visibility("default")))
 
 #ifndef BCF_PACKAGE_VERSION
 #define BCF_PACKAGE_VERSION "unknown"
@@ -33,26 +28,6 @@ struct bcf_cuda_series {
     double *buf;      /* open, high, low, close: 4 × n doubles */
     int64_t *time;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return BCF_CUDA_EFAIL;
-}
-
-/* A CUDA call that failed: its name and the runtime's reason into err. The error is read back
- * (cudaGetLastError) so a non-sticky one does not poison the next call. */
-static int cuda_fail(char *err, size_t errlen, const char *what, cudaError_t e)
-{
-    cudaGetLastError();
-    return fail(err, errlen, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
-}
 
 /*
  * One slice for `count` parameter sets of one kind: the first slice starts them (sweep_init),
