@@ -36,28 +36,14 @@ static int backtest_symbols(const char *arr, char names[][40], int max)
 
 int job_backtest(job_ctx *j)
 {
-    json_t *idv = json_object_get(j->params, "backtest_id");
-    if (!json_is_integer(idv) || json_integer_value(idv) <= 0) {
-        job_error(j, "params.backtest_id: a positive integer is required");
-        return JOB_FAIL;
-    }
-    char id[24], tenant[24];
-    snprintf(id, sizeof id, "%lld", (long long)json_integer_value(idv));
-    snprintf(tenant, sizeof tenant, "%lld", j->job->tenant_id);
-    const char *p[] = {id, tenant};
-    PGresult *r = db_query(NULL, "backtest_job_load",
-                           "SELECT exchange, symbols, timeframe, from_ms, to_ms, initial_balance, config, report IS NOT NULL "
-                           "FROM backtests WHERE id = $1::bigint AND tenant_id = $2::bigint",
-                           2, p);
-    if (!r) {
-        job_error(j, "database unavailable");
-        return JOB_RETRY;
-    }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        job_error(j, "backtest %s does not exist (deleted?)", id);
-        return JOB_FAIL;
-    }
+    char id[24];
+    int outcome;
+    PGresult *r = job_load_row(j, "backtest_id", "backtest", "backtest_job_load",
+                               "SELECT exchange, symbols, timeframe, from_ms, to_ms, initial_balance, config, report IS NOT NULL "
+                               "FROM backtests WHERE id = $1::bigint AND tenant_id = $2::bigint",
+                               id, sizeof id, &outcome);
+    if (!r)
+        return outcome;
     if (!strcmp(PQgetvalue(r, 0, 7), "t")) {
         /* already run: a redelivered job changes nothing */
         PQclear(r);

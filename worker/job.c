@@ -63,3 +63,31 @@ void job_error(job_ctx *j, const char *fmt, ...)
     vsnprintf(j->error, sizeof j->error, fmt, ap);
     va_end(ap);
 }
+
+PGresult *job_load_row(job_ctx *j, const char *key, const char *what, const char *stmt, const char *sql, char *id,
+                       size_t idlen, int *outcome)
+{
+    json_t *v = json_object_get(j->params, key);
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        job_error(j, "params.%s: a positive integer is required", key);
+        *outcome = JOB_FAIL;
+        return NULL;
+    }
+    char tenant[24];
+    snprintf(id, idlen, "%lld", (long long)json_integer_value(v));
+    snprintf(tenant, sizeof tenant, "%lld", j->job->tenant_id);
+    const char *p[] = {id, tenant};
+    PGresult *r = db_query(NULL, stmt, sql, 2, p);
+    if (!r) {
+        job_error(j, "database unavailable");
+        *outcome = JOB_RETRY;
+        return NULL;
+    }
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        job_error(j, "%s %s does not exist (deleted?)", what, id);
+        *outcome = JOB_FAIL;
+        return NULL;
+    }
+    return r;
+}

@@ -36,6 +36,13 @@ int job_progress(job_ctx *j, double fraction);
 /* The result: JSON text (copied) or a json_t (stolen). -1 when it is not valid JSON. */
 int job_set_result(job_ctx *j, const char *json);
 int job_set_result_json(job_ctx *j, json_t *result);
+/* The row a job works on: params[key] must be a positive integer (its text goes to id), and sql
+ * is run with $1 = that id and $2 = the job's tenant under the prepared name stmt. Returns the
+ * result when it has exactly one row (PQclear it), else NULL with the error recorded and
+ * *outcome set: JOB_FAIL for a bad param or no such row ("<what> <id> does not exist"),
+ * JOB_RETRY when the database is unavailable. */
+struct pg_result *job_load_row(job_ctx *j, const char *key, const char *what, const char *stmt, const char *sql,
+                               char *id, size_t idlen, int *outcome);
 /* The error message kept with the job when the handler returns JOB_RETRY or JOB_FAIL. */
 void job_error(job_ctx *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #endif

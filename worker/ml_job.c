@@ -15,17 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ml_job_id(job_ctx *j, const char *key, char *out, size_t outlen)
-{
-    json_t *v = json_object_get(j->params, key);
-    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-        job_error(j, "params.%s: a positive integer is required", key);
-        return -1;
-    }
-    snprintf(out, outlen, "%lld", (long long)json_integer_value(v));
-    return 0;
-}
-
 /* A training's progress as the job's: a CPU run after a failed GPU run goes on from where the GPU
  * had got to instead of starting again from 0. */
 typedef struct train_progress {
@@ -43,23 +32,14 @@ static int ml_job_progress(void *progress_ctx, double fraction)
 int job_ml_train(job_ctx *j)
 {
     char id[24], tenant[24];
-    if (ml_job_id(j, "model_id", id, sizeof id) < 0)
-        return JOB_FAIL;
+    int outcome;
+    PGresult *r = job_load_row(j, "model_id", "model", "ml_train_load",
+                               "SELECT exchange, symbol, timeframe, from_ms, to_ms, options, finished_at IS NOT NULL "
+                               "FROM ml_models WHERE id = $1::bigint AND tenant_id = $2::bigint",
+                               id, sizeof id, &outcome);
+    if (!r)
+        return outcome;
     snprintf(tenant, sizeof tenant, "%lld", j->job->tenant_id);
-    const char *p[] = {id, tenant};
-    PGresult *r = db_query(NULL, "ml_train_load",
-                           "SELECT exchange, symbol, timeframe, from_ms, to_ms, options, finished_at IS NOT NULL "
-                           "FROM ml_models WHERE id = $1::bigint AND tenant_id = $2::bigint",
-                           2, p);
-    if (!r) {
-        job_error(j, "database unavailable");
-        return JOB_RETRY;
-    }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        job_error(j, "model %s does not exist (deleted?)", id);
-        return JOB_FAIL;
-    }
     int rc = JOB_FAIL;
     candle *c = NULL;
     ml_model *m = NULL;
@@ -153,25 +133,16 @@ out:
 int job_ml_predict(job_ctx *j)
 {
     char id[24], tenant[24];
-    if (ml_job_id(j, "run_id", id, sizeof id) < 0)
-        return JOB_FAIL;
+    int outcome;
+    PGresult *r = job_load_row(j, "run_id", "prediction run", "ml_predict_load",
+                               "SELECT r.model_id, r.exchange, r.symbol, r.timeframe, r.from_ms, r.to_ms, m.model, "
+                               "r.finished_at IS NOT NULL "
+                               "FROM ml_prediction_runs r JOIN ml_models m ON m.id = r.model_id AND m.tenant_id = r.tenant_id "
+                               "WHERE r.id = $1::bigint AND r.tenant_id = $2::bigint",
+                               id, sizeof id, &outcome);
+    if (!r)
+        return outcome;
     snprintf(tenant, sizeof tenant, "%lld", j->job->tenant_id);
-    const char *p[] = {id, tenant};
-    PGresult *r = db_query(NULL, "ml_predict_load",
-                           "SELECT r.model_id, r.exchange, r.symbol, r.timeframe, r.from_ms, r.to_ms, m.model, "
-                           "r.finished_at IS NOT NULL "
-                           "FROM ml_prediction_runs r JOIN ml_models m ON m.id = r.model_id AND m.tenant_id = r.tenant_id "
-                           "WHERE r.id = $1::bigint AND r.tenant_id = $2::bigint",
-                           2, p);
-    if (!r) {
-        job_error(j, "database unavailable");
-        return JOB_RETRY;
-    }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        job_error(j, "prediction run %s does not exist (deleted?)", id);
-        return JOB_FAIL;
-    }
     int rc = JOB_FAIL;
     candle *w = NULL, *c = NULL;
     double *prob = NULL;

@@ -56,29 +56,14 @@ static void opt_job_free(opt_job *o)
 static int opt_job_load(opt_job *o, const char *want_kind)
 {
     job_ctx *j = o->j;
-    json_t *idv = json_object_get(j->params, "optimization_id");
-    if (!json_is_integer(idv) || json_integer_value(idv) <= 0) {
-        job_error(j, "params.optimization_id: a positive integer is required");
-        return JOB_FAIL;
-    }
-    snprintf(o->id, sizeof o->id, "%lld", (long long)json_integer_value(idv));
-    char tenant[24];
-    snprintf(tenant, sizeof tenant, "%lld", j->job->tenant_id);
-    const char *p[] = {o->id, tenant};
-    PGresult *r = db_query(NULL, "optimize_job_load",
-                           "SELECT kind, exchange, symbol, timeframe, from_ms, to_ms, initial_balance, config, spec, "
-                           "checkpoint, results, finished_at IS NOT NULL "
-                           "FROM optimizations WHERE id = $1::bigint AND tenant_id = $2::bigint",
-                           2, p);
-    if (!r) {
-        job_error(j, "database unavailable");
-        return JOB_RETRY;
-    }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        job_error(j, "optimization %s does not exist (deleted?)", o->id);
-        return JOB_FAIL;
-    }
+    int outcome;
+    PGresult *r = job_load_row(j, "optimization_id", "optimization", "optimize_job_load",
+                               "SELECT kind, exchange, symbol, timeframe, from_ms, to_ms, initial_balance, config, spec, "
+                               "checkpoint, results, finished_at IS NOT NULL "
+                               "FROM optimizations WHERE id = $1::bigint AND tenant_id = $2::bigint",
+                               o->id, sizeof o->id, &outcome);
+    if (!r)
+        return outcome;
     int rc = JOB_FAIL;
     if (!strcmp(PQgetvalue(r, 0, 11), "t")) {
         rc = 1; /* a redelivered job: already done */
