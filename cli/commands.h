@@ -8,4 +8,5 @@ int cmd_candles(int argc, char **argv); /* candles.c: import | synth | sync */
 int cmd_exchange(int argc, char **argv); /* exchange.c: ping | time | ticker | balances | order ... */
 int cmd_job_enqueue(int argc, char **argv); /* jobs.c: job-enqueue TYPE [JSON] [options] */
 int cmd_jobs(int argc, char **argv);        /* jobs.c: list | cancel | retry */
+int cmd_ledger(int argc, char **argv);      /* ledger.c: verify | open | transfer | post | void | expire */
 #endif
