@@ -70,6 +70,17 @@ async function deliver(ev) {
 const count = async (sql) => Number(await psql(stack, sql));
 const planOf = (tenant) => psql(stack, `SELECT plan FROM tenants WHERE id = ${tenant}`);
 
+/** A new tenant with a pro subscription created 100 s ago: resolves { t, sub, cus, base }. */
+async function subscribedTenant(label) {
+  const t = await makeTrader(stack, label);
+  const sub = uid('sub');
+  const cus = uid('cus');
+  const base = now() - 100;
+  const r = await deliver(event('customer.subscription.created', subscription({ id: sub, customer: cus, tenant: t.tenantId }), { created: base }));
+  assert.equal(r.json?.outcome, 'applied');
+  return { t, sub, cus, base };
+}
+
 test('bad, expired, tampered, future and missing signatures: 400 and nothing stored', async () => {
   const t = await makeTrader(stack, 'stripe-sig');
   const ev = event('customer.subscription.created',
@@ -127,11 +138,7 @@ test('subscription created: a subscription row, the tenant plan, audit rows; a d
 });
 
 test('out of order: an older update arriving after a newer one is recorded as stale and changes nothing', async () => {
-  const t = await makeTrader(stack, 'stripe-order');
-  const sub = uid('sub');
-  const cus = uid('cus');
-  const base = now() - 100;
-  await deliver(event('customer.subscription.created', subscription({ id: sub, customer: cus, tenant: t.tenantId }), { created: base }));
+  const { t, sub, cus, base } = await subscribedTenant('stripe-order');
   const newer = event('customer.subscription.updated',
     subscription({ id: sub, customer: cus, price: 'price_enterprise', cancelAtPeriodEnd: true }), { created: base + 20 });
   const older = event('customer.subscription.updated',
@@ -147,11 +154,7 @@ test('out of order: an older update arriving after a newer one is recorded as st
 });
 
 test('deleted: the plan goes back to free and a canceled subscription is never reopened', async () => {
-  const t = await makeTrader(stack, 'stripe-cancel');
-  const sub = uid('sub');
-  const cus = uid('cus');
-  const base = now() - 100;
-  await deliver(event('customer.subscription.created', subscription({ id: sub, customer: cus, tenant: t.tenantId }), { created: base }));
+  const { t, sub, cus, base } = await subscribedTenant('stripe-cancel');
   assert.equal(await planOf(t.tenantId), 'pro');
   const del = await deliver(event('customer.subscription.deleted',
     subscription({ id: sub, customer: cus, status: 'canceled' }), { created: base + 30 }));
@@ -190,11 +193,7 @@ test('a subscription seen before its checkout is adopted when checkout.session.c
 });
 
 test('invoices set the latest invoice state, newest first; one-off invoices and unknown types are recorded', async () => {
-  const t = await makeTrader(stack, 'stripe-invoice');
-  const sub = uid('sub');
-  const cus = uid('cus');
-  const base = now() - 100;
-  await deliver(event('customer.subscription.created', subscription({ id: sub, customer: cus, tenant: t.tenantId }), { created: base }));
+  const { t, sub, cus, base } = await subscribedTenant('stripe-invoice');
   const inv = (id, type, created) => event(type, {
     id, object: 'invoice', customer: cus, subscription: sub, hosted_invoice_url: `https://invoice.stripe.com/i/${id}`,
   }, { created });
