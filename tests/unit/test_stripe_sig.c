@@ -1,7 +1,9 @@
-/* test_stripe_sig.c — unit tests of lib/stripe_sig.c against tests/fixtures/stripe/signatures.json,
- * headers signed by the official stripe library, plus the edges a fixture file cannot carry. */
+/* test_stripe_sig.c — unit tests of lib/stripe_sig.c against tests/fixtures/stripe/signatures.json
+ * (headers signed by the official stripe library) and its edges, and of the price-to-plan lists. */
 #include "unit.h"
 #include <jansson.h>
+#include "config.h"
+#include "stripe_events.h"
 #include "stripe_sig.h"
 
 START_TEST(test_stripe_library_fixtures)
@@ -95,11 +97,34 @@ START_TEST(test_missing_inputs)
 }
 END_TEST
 
+START_TEST(test_price_lists)
+{
+    char err[256];
+    ck_assert_int_eq(config_parse_text("stripe.price.pro = price_pro_m, price_pro_y ,price_x\n"
+                                       "stripe.price.enterprise = price_ent\n",
+                                       err, sizeof err),
+                     0);
+    ck_assert_str_eq(stripe_plan_for_price("price_pro_m"), "pro");
+    ck_assert_str_eq(stripe_plan_for_price("price_pro_y"), "pro");
+    ck_assert_str_eq(stripe_plan_for_price("price_x"), "pro");
+    ck_assert_str_eq(stripe_plan_for_price("price_ent"), "enterprise");
+    /* whole ids only: a prefix or an extension of a listed id is another price */
+    ck_assert_ptr_null(stripe_plan_for_price("price_pro"));
+    ck_assert_ptr_null(stripe_plan_for_price("price_ent2"));
+    ck_assert_ptr_null(stripe_plan_for_price(""));
+    ck_assert_ptr_null(stripe_plan_for_price(NULL));
+    config_free(); /* the defaults: no price grants a plan */
+    ck_assert_ptr_null(stripe_plan_for_price("price_pro_m"));
+    config_free();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("stripe_sig");
     UNIT_ADD(s, test_stripe_library_fixtures);
     UNIT_ADD(s, test_timestamp_reported_and_tolerance_both_ways);
     UNIT_ADD(s, test_missing_inputs);
+    UNIT_ADD(s, test_price_lists);
     return unit_run(s);
 }
