@@ -21,7 +21,7 @@ const module *const all_modules[] = {
     &upcoming[3],      &upcoming[4], &upcoming[5],  &upcoming[6],  &upcoming[7],  &seguranca_module, &upcoming[8],
     &auditoria_module, &upcoming[9], &admin_module, &upcoming[10], &account_module, &mfa_module,
     &sessions_module,  &credentials_module, &backtests_module,
-    &optimizations_module, &walkforward_module, &models_module, &privacy_module, &devmail_module, &auth_module,
+    &optimizations_module, &walkforward_module, &models_module, &privacy_module, &devmail_module, &auth_module, &pricing_module,
     &system_module,
     NULL,
 };
