@@ -95,6 +95,47 @@ const struct config_default config_defaults[] = {
     {"worker.compute_threads", "0", "threads a worker gives an optimization's sweep (0: every online CPU)"},
     {"backtests.warmup_max", "1000", "most candles before the start fed to the indicators (bots and backtests alike)"},
     {"plans.live_trading", "pro,enterprise,internal", "plans (comma-separated) whose bots may trade with real money"},
+    {"plans.public", "free,pro,enterprise", "plans listed on the pricing page, in order (influencer and internal are given, not sold)"},
+    {"plans.free.bots", "2", "free plan: bots the tenant may have (\"unlimited\" = no limit)"},
+    {"plans.free.backtests_per_day", "20", "free plan: backtests the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.free.optimizations_per_day", "3", "free plan: optimizations and walk-forward analyses (together) the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.free.optimization_sets", "10000", "free plan: parameter sets one optimization (or walk-forward window) may evaluate; optimize.max_sets caps every plan (\"unlimited\" = no limit)"},
+    {"plans.free.ml_trainings_per_day", "3", "free plan: ML model trainings the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.free.api_tokens", "2", "free plan: personal API tokens in force (not revoked, not expired) in the tenant (\"unlimited\" = no limit)"},
+    {"plans.free.price_brl_cents", "0", "free plan: monthly price shown on the pricing page, in centavos (Stripe charges its own price)"},
+    {"plans.free.trial_days", "0", "free plan: free days before the first charge"},
+    {"plans.pro.bots", "20", "pro plan: bots the tenant may have (\"unlimited\" = no limit)"},
+    {"plans.pro.backtests_per_day", "500", "pro plan: backtests the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.pro.optimizations_per_day", "100", "pro plan: optimizations and walk-forward analyses (together) the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.pro.optimization_sets", "1000000", "pro plan: parameter sets one optimization (or walk-forward window) may evaluate; optimize.max_sets caps every plan (\"unlimited\" = no limit)"},
+    {"plans.pro.ml_trainings_per_day", "100", "pro plan: ML model trainings the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.pro.api_tokens", "10", "pro plan: personal API tokens in force (not revoked, not expired) in the tenant (\"unlimited\" = no limit)"},
+    {"plans.pro.price_brl_cents", "9900", "pro plan: monthly price shown on the pricing page, in centavos (Stripe charges its own price)"},
+    {"plans.pro.trial_days", "14", "pro plan: free days before the first charge"},
+    {"plans.enterprise.bots", "200", "enterprise plan: bots the tenant may have (\"unlimited\" = no limit)"},
+    {"plans.enterprise.backtests_per_day", "unlimited", "enterprise plan: backtests the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.enterprise.optimizations_per_day", "unlimited", "enterprise plan: optimizations and walk-forward analyses (together) the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.enterprise.optimization_sets", "unlimited", "enterprise plan: parameter sets one optimization (or walk-forward window) may evaluate; optimize.max_sets caps every plan (\"unlimited\" = no limit)"},
+    {"plans.enterprise.ml_trainings_per_day", "unlimited", "enterprise plan: ML model trainings the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.enterprise.api_tokens", "50", "enterprise plan: personal API tokens in force (not revoked, not expired) in the tenant (\"unlimited\" = no limit)"},
+    {"plans.enterprise.price_brl_cents", "49900", "enterprise plan: monthly price shown on the pricing page, in centavos (Stripe charges its own price)"},
+    {"plans.enterprise.trial_days", "14", "enterprise plan: free days before the first charge"},
+    {"plans.influencer.bots", "5", "influencer plan: bots the tenant may have (\"unlimited\" = no limit)"},
+    {"plans.influencer.backtests_per_day", "50", "influencer plan: backtests the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.influencer.optimizations_per_day", "5", "influencer plan: optimizations and walk-forward analyses (together) the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.influencer.optimization_sets", "100000", "influencer plan: parameter sets one optimization (or walk-forward window) may evaluate; optimize.max_sets caps every plan (\"unlimited\" = no limit)"},
+    {"plans.influencer.ml_trainings_per_day", "5", "influencer plan: ML model trainings the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.influencer.api_tokens", "2", "influencer plan: personal API tokens in force (not revoked, not expired) in the tenant (\"unlimited\" = no limit)"},
+    {"plans.influencer.price_brl_cents", "0", "influencer plan: monthly price shown on the pricing page, in centavos (Stripe charges its own price)"},
+    {"plans.influencer.trial_days", "0", "influencer plan: free days before the first charge"},
+    {"plans.internal.bots", "unlimited", "internal plan: bots the tenant may have (\"unlimited\" = no limit)"},
+    {"plans.internal.backtests_per_day", "unlimited", "internal plan: backtests the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.internal.optimizations_per_day", "unlimited", "internal plan: optimizations and walk-forward analyses (together) the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.internal.optimization_sets", "unlimited", "internal plan: parameter sets one optimization (or walk-forward window) may evaluate; optimize.max_sets caps every plan (\"unlimited\" = no limit)"},
+    {"plans.internal.ml_trainings_per_day", "unlimited", "internal plan: ML model trainings the tenant may start per UTC day (\"unlimited\" = no limit)"},
+    {"plans.internal.api_tokens", "unlimited", "internal plan: personal API tokens in force (not revoked, not expired) in the tenant (\"unlimited\" = no limit)"},
+    {"plans.internal.price_brl_cents", "0", "internal plan: monthly price shown on the pricing page, in centavos (Stripe charges its own price)"},
+    {"plans.internal.trial_days", "0", "internal plan: free days before the first charge"},
     {"bots.max_candles_per_tick", "5000", "most candles one bot tick feeds the engine (a bot far behind catches up over several ticks)"},
     {"bots.schedule_poll_ms", "1000", "how often the worker looks for running bots whose candle has closed"},
     {"password.min_length", "10", "shortest password accepted"},
@@ -221,6 +262,14 @@ static int known_key(const char *key)
     /* queue.quota.<type>.per_day for any job type */
     if (strncmp(key, "queue.quota.", 12) == 0)
         return 1;
+    /* plans.<plan>.<limit> for a plan added by the operator: any limit the free plan has */
+    if (strncmp(key, "plans.", 6) == 0) {
+        const char *last = strrchr(key, '.');
+        char base[96];
+        snprintf(base, sizeof base, "plans.free%s", last);
+        if (last > key + 6 && find_default(base) != NULL)
+            return 1;
+    }
     /* <secret>_file names the file holding a secret */
     size_t n = strlen(key);
     if (n > 5 && strcmp(key + n - 5, "_file") == 0) {

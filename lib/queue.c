@@ -6,6 +6,7 @@
 #include "db.h"
 #include "kv.h"
 #include "log.h"
+#include "plans.h"
 #include "tenant.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,26 +57,52 @@ static int params_valid(const char *params)
     return ok;
 }
 
+/* The tenant's jobs of the given types (comma-separated) since 00:00 UTC, or -1. */
+static long long jobs_today(const ctx *c, const char *types)
+{
+    const char *p[] = {types};
+    PGresult *r = tq_query(c, "queue_quota_count",
+                           "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND type = ANY(string_to_array($2, ',')) "
+                           "AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+                           1, p);
+    if (!r)
+        return -1;
+    long long used = atoll(PQgetvalue(r, 0, 0));
+    if (!c->a)
+        PQclear(r);
+    return used;
+}
+
+/* Two limits, the stricter refusing: the platform's queue.quota.<type>.per_day, then the tenant
+ * plan's daily limit for the types it covers (plans_job_limit). */
 int queue_quota_default(const ctx *c, const char *type, char *why, size_t whylen)
 {
     char key[96];
     snprintf(key, sizeof key, "queue.quota.%s.per_day", type);
     long limit = config_int(key);
-    if (limit <= 0)
+    if (limit > 0) {
+        long long used = jobs_today(c, type);
+        if (used < 0)
+            return QUEUE_ERR;
+        if (used >= limit) {
+            snprintf(why, whylen, "%lld of %ld '%s' jobs per day used", used, limit, type);
+            return QUEUE_EQUOTA;
+        }
+    }
+    plan_limit which;
+    const char *types;
+    if (!plans_job_limit(type, &which, &types))
         return 0;
-    const char *p[] = {type};
-    PGresult *r = tq_query(c, "queue_quota_count",
-                           "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND type = $2 AND created_at >= "
-                           "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-                           1, p);
-    if (!r)
+    plan_refusal r;
+    long long per_day;
+    if (plans_limit(c->a, c->tenant_id, which, &per_day) == 0 && per_day == PLAN_UNLIMITED)
+        return 0;
+    long long used = jobs_today(c, types);
+    if (used < 0)
         return QUEUE_ERR;
-    long used = atol(PQgetvalue(r, 0, 0));
-    if (!c->a)
-        PQclear(r);
-    if (used < limit)
+    if (plans_check(c->a, c->tenant_id, which, used, 1, &r) == 1)
         return 0;
-    snprintf(why, whylen, "%ld of %ld '%s' jobs per day used", used, limit, type);
+    snprintf(why, whylen, "%s", r.why);
     return QUEUE_EQUOTA;
 }
 

@@ -67,7 +67,8 @@ int queue_retry(const ctx *c, long long id);
 /* The per-plan quota hook: returns 0 to allow, QUEUE_EQUOTA to refuse (writing a message for
  * the user into why), QUEUE_ERR when it cannot tell (the enqueue then fails). Called for tenant
  * jobs only. NULL restores the default, which reads queue.quota.<type>.per_day (0 or unset =
- * unlimited) and counts the tenant's jobs of that type since 00:00 UTC. */
+ * unlimited) and counts the tenant's jobs of that type since 00:00 UTC, then applies the tenant
+ * plan's daily limit where plans_job_limit() names one (backtest, optimize, walk_forward, ml_train). */
 typedef int (*queue_quota_fn)(const ctx *c, const char *type, char *why, size_t whylen);
 void queue_set_quota_hook(queue_quota_fn fn);
 int queue_quota_default(const ctx *c, const char *type, char *why, size_t whylen);

@@ -6,6 +6,7 @@
 #include "bots_view.h"
 #include "candles.h"
 #include "plans.h"
+#include "pricing.h"
 #include "rbac.h"
 #include "config.h"
 #include "db.h"
@@ -272,7 +273,8 @@ typedef struct bots_save {
     const bots_input *in;
     const char *id; /* NULL = create */
     char new_id[24];
-    int outcome; /* 0 saved, 1 not found, 2 running */
+    int outcome; /* 0 saved, 1 not found, 2 running, 3 over the plan's bot limit */
+    plan_refusal refusal;
 } bots_save;
 
 static int bots_save_tx(void *arg)
@@ -286,6 +288,13 @@ static int bots_save_tx(void *arg)
     snprintf(uid, sizeof uid, "%lld", s->c->user_id);
     PGresult *r;
     if (!s->id) {
+        int fits = plans_check_one_more(s->c, PLAN_BOTS, "bots_count", "SELECT count(*) FROM bots WHERE tenant_id = $1",
+                                        &s->refusal);
+        if (fits <= 0) {
+            free(cfg);
+            s->outcome = 3;
+            return fits < 0 ? -1 : 0;
+        }
         const char *p[] = {uid, in->name, in->exchange, in->symbol, in->timeframe, in->mode, in->credential_id, cfg,
                            in->balance};
         r = tq_query(s->c, "bots_insert",
@@ -321,8 +330,14 @@ static int bots_save_tx(void *arg)
 
 int bots_insert(request *req, response *res, const bots_input *in)
 {
-    bots_save s = {&req->cx, in, NULL, "", 0};
-    if (db_tx(bots_save_tx, &s) != 0 || s.outcome)
+    bots_save s = {.c = &req->cx, .in = in};
+    if (db_tx(bots_save_tx, &s) != 0)
+        return -1;
+    if (s.outcome == 3) {
+        pricing_refuse(req, res, &s.refusal);
+        return 0;
+    }
+    if (s.outcome)
         return -1;
     if (req->api) {
         res_json(res, 201, json_pack("{s:I}", "id", (json_int_t)atoll(s.new_id)));
@@ -491,7 +506,7 @@ static int bots_update(request *req, response *res)
         res_error(req, res, 409, "bot_running", render_lang_string(req->lang, "bots.err_running"));
         return 0;
     }
-    bots_save s = {&req->cx, &in, id, "", 0};
+    bots_save s = {.c = &req->cx, .in = &in, .id = id};
     int rc = db_tx(bots_save_tx, &s);
     json_decref(in.config);
     if (rc != 0)

@@ -22,6 +22,7 @@ extern const module walkforward_module; /* walkforward.c: walk-forward analyses 
 extern const module models_module;      /* models.c: ML models: training, versions, metrics, prediction runs */
 extern const module devmail_module;     /* devmail.c: captured e-mail, development only */
 extern const module jobs_module;        /* jobs.c: the tenant's jobs: progress, results, cancel, retry */
+extern const module pricing_module;      /* pricing.c: the public plans and pricing page */
 extern const module markets_module;     /* markets.c: markets list, candlestick charts, candle CSV import */
 extern const module stripe_webhook_module; /* stripe_webhook.c: POST /webhooks/stripe, signed by Stripe */
 extern const module *const all_modules[];

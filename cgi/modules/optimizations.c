@@ -58,6 +58,10 @@ static json_t *optimizations_spec(request *req, const optp_input *in, int64_t *t
         return NULL;
     }
     *total = opt_total(&s);
+    if (optp_plan_sets(req, *total, err, errlen) != 0) {
+        json_decref(spec);
+        return NULL;
+    }
     return spec;
 }
 

@@ -1,6 +1,7 @@
 /* optimize_pages.c — the parts of the optimization and walk-forward pages that are the same for
  * both: reading and storing a request, the form, the list, one row with its job status, cancel, delete. */
 #include "optimize_pages.h"
+#include "plans.h"
 #include "app.h"
 #include "audit.h"
 #include "candles.h"
@@ -300,6 +301,15 @@ static int optp_form_page(request *req, response *res, const optp_kind *k, const
 int optp_new(request *req, response *res, const optp_kind *k)
 {
     return optp_form_page(req, res, k, req_query(req, "strategy"), 0, NULL, NULL);
+}
+
+int optp_plan_sets(request *req, int64_t sets, char *err, size_t errlen)
+{
+    plan_refusal r;
+    if (plans_check(req->a, req->cx.tenant_id, PLAN_OPTIMIZATION_SETS, 0, sets, &r) == 1)
+        return 0;
+    snprintf(err, errlen, "space: %s", r.why);
+    return -1;
 }
 
 /* ---------------------------------------------------------------- storing */

@@ -42,6 +42,10 @@ typedef json_t *(*optp_spec_fn)(request *req, const optp_input *in, int64_t *tot
  * one transaction, then 201 {id, job_id} or a redirect to the new page; 429 past the quota. */
 int optp_create(request *req, response *res, const optp_kind *k, optp_spec_fn spec_fn);
 
+/* The tenant plan's cap on the parameter sets one search (or one walk-forward window) evaluates
+ * (optimize.max_sets still caps every plan): 0 when sets fit, else -1 with "space: <why>" in err. */
+int optp_plan_sets(request *req, int64_t sets, char *err, size_t errlen);
+
 /* The search part of a request from the form's fields (method, objective, min_trades,
  * max_drawdown_pct, top, seed, samples, population, generations, mutation and s.<dim>.min|max|step
  * for every parameter of the strategy and risk control), shaped as optimize.h's spec JSON; NULL

@@ -6,6 +6,8 @@
 #include "db.h"
 #include "kv.h"
 #include "modules.h"
+#include "plans.h"
+#include "pricing.h"
 #include "notify.h"
 #include "render.h"
 #include "session.h"
@@ -144,6 +146,18 @@ static int create_token(request *req, response *res)
     if (!name || !*name || strlen(name) > 60 || !scope || (strcmp(scope, "read") && strcmp(scope, "write")) ||
         ndays < 1 || ndays > 365) {
         res_error(req, res, 422, "bad_token_request", render_lang_string(req->lang, "sessions.token_invalid"));
+        return 0;
+    }
+    /* counted before the insert: two tokens created at the same instant may pass one over the limit */
+    PGresult *in_force = tq_query(&req->cx, "tokens_in_force",
+                                  "SELECT count(*) FROM api_tokens WHERE tenant_id = $1 AND revoked_at IS NULL "
+                                  "AND expires_at > now()",
+                                  0, NULL);
+    if (!in_force)
+        return -1;
+    plan_refusal refusal;
+    if (plans_check(req->a, req->cx.tenant_id, PLAN_API_TOKENS, atoll(PQgetvalue(in_force, 0, 0)), 1, &refusal) != 1) {
+        pricing_refuse(req, res, &refusal);
         return 0;
     }
     unsigned char raw[6];

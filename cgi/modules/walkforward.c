@@ -57,10 +57,15 @@ static json_t *walkforward_spec(request *req, const optp_input *in, int64_t *tot
             json_decref(spec);
             return NULL;
         }
+        if (optp_plan_sets(req, opt_total(&os), err, errlen) != 0) {
+            json_decref(spec);
+            return NULL;
+        }
         return spec;
     }
     wf_spec w;
-    if (wf_spec_from_json(&w, &in->base, spec, in->traded, max_sets, err, errlen) != 0) {
+    if (wf_spec_from_json(&w, &in->base, spec, in->traded, max_sets, err, errlen) != 0 ||
+        optp_plan_sets(req, opt_total(&w.opt), err, errlen) != 0) {
         json_decref(spec);
         return NULL;
     }
