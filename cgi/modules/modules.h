@@ -25,5 +25,6 @@ extern const module jobs_module;        /* jobs.c: the tenant's jobs: progress, 
 extern const module pricing_module;      /* pricing.c: the public plans and pricing page */
 extern const module markets_module;     /* markets.c: markets list, candlestick charts, candle CSV import */
 extern const module stripe_webhook_module; /* stripe_webhook.c: POST /webhooks/stripe, signed by Stripe */
+extern const module assinaturas_actions_module; /* assinaturas_actions.c: Stripe checkout and billing portal */
 extern const module *const all_modules[];
 #endif
