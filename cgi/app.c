@@ -623,8 +623,9 @@ static void run(request *req, response *res, fcgi_req *fr)
     }
     if (identify(req, res) < 0)
         return;
-    /* global limits: per client address, then per user (probes and internal routes exempt) */
-    if (!(r->flags & (R_NOLOG | R_INTERNAL))) {
+    /* global limits: per client address, then per user (probes, internal routes and signed
+     * machine-to-machine routes, which have their own limit below, exempt) */
+    if (!(r->flags & (R_NOLOG | R_INTERNAL | R_OWN_LIMIT))) {
         char key[96];
         snprintf(key, sizeof key, "ip:%s", req->remote_addr ? req->remote_addr : "-");
         if (rate_limited(req, res, "default", key))

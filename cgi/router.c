@@ -51,6 +51,11 @@ int router_init(const module *const *modules)
                           r->pattern);
                 return -1;
             }
+            /* without its own limit such a route would have none at all */
+            if ((r->flags & R_OWN_LIMIT) && !r->rate_action) {
+                log_error("route %s %s: R_OWN_LIMIT needs a rate_action", r->method, r->pattern);
+                return -1;
+            }
             if ((r->flags & R_CSRF) && strcmp(r->method, "POST") && strcmp(r->method, "PUT") &&
                 strcmp(r->method, "PATCH") && strcmp(r->method, "DELETE")) {
                 log_error("route %s %s: R_CSRF on a method that must not change state", r->method, r->pattern);

@@ -19,6 +19,8 @@ enum route_flags {
     R_SESSION_ONLY = 1 << 8, /* browser session only: personal API tokens are refused (account security) */
     R_DEV = 1 << 9,        /* exists only when app.env = development (404 otherwise) */
     R_UPLOAD = 1 << 10,    /* file upload: the body may reach http.max_upload_bytes, not http.max_body_bytes */
+    R_OWN_LIMIT = 1 << 11, /* signed machine-to-machine endpoint (webhooks): its rate_action replaces the
+                            * per-address ratelimit.default, so a sender's burst from few addresses is not refused */
 };
 
 typedef struct route {

@@ -68,6 +68,7 @@ const struct config_default config_defaults[] = {
     {"ratelimit.default", "100/min", "global default per client address (every request that is not a probe)"},
     {"ratelimit.user", "600/min", "per signed-in user or API token, across all routes"},
     {"ratelimit.fail_closed", "financeiro.create_transaction,financeiro.process_payment,financeiro.withdraw_funds,p2p.create_order,p2p.create_ad,affiliate.calculate_commission,banco.transfer", "actions refused with 503 when Redis is unavailable (money moves); all others fail open"},
+    {"ratelimit.stripe.webhook", "100/s", "Stripe webhook deliveries per sender address (instead of ratelimit.default)"},
     {"ratelimit.auth.login", "20/min", "login form posts per address"},
     {"ratelimit.account.register", "10/h", "registrations per address"},
     {"ratelimit.account.reset", "5/h", "password-reset requests per address"},

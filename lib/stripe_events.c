@@ -47,15 +47,17 @@ static const char *unix_or_null(arena *a, json_t *v)
     return json_is_integer(v) ? num(a, json_integer_value(v)) : NULL;
 }
 
-/* "<prefix><letters, digits, _>": what the tables' CHECKs accept, tested first so that a strange
- * id is an invalid event (400) and not a database error that Stripe would retry forever. */
+/* "<prefix><letters, digits>" ('_' too in event ids): what the tables' CHECKs accept, tested first
+ * so that a strange id is an invalid event (400) and not a database error that Stripe would retry
+ * forever. */
 static int stripe_id_ok(const char *s, const char *prefix)
 {
     size_t n = strlen(prefix);
     if (!s || strncmp(s, prefix, n) != 0 || !s[n] || strlen(s) > 255)
         return 0;
+    int underscore = !strcmp(prefix, "evt_");
     for (const char *p = s + n; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_')
+        if (!isalnum((unsigned char)*p) && !(underscore && *p == '_'))
             return 0;
     return 1;
 }

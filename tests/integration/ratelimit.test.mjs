@@ -35,7 +35,7 @@ async function servedBy(stack, ids) {
 describe('per-address limit (ratelimit.default = 2/s, two pool workers)', () => {
   let stack;
   before(async () => {
-    stack = await startStack({ workers: 2, config: { 'ratelimit.default': '2/s' } });
+    stack = await startStack({ workers: 2, config: { 'ratelimit.default': '2/s', 'ratelimit.stripe.webhook': '4/s' } });
   });
   after(async () => {
     await stack?.stop();
@@ -103,6 +103,17 @@ describe('per-address limit (ratelimit.default = 2/s, two pool workers)', () => 
     // the refusal was recorded once as a Segurança event (deduplicated per limit and minute)
     const n = Number(await psql(stack, "SELECT count(*) FROM security_events WHERE kind = 'rate_limited' AND details->>'limit' = 'default'"));
     assert.ok(n >= 1, `rate_limited events: ${n}`);
+  });
+
+  test('the Stripe webhook has its own limit instead of the per-address default', async () => {
+    await resetLimits(stack);
+    // unsigned deliveries: 400 from the handler when let through, 429 when the limit refuses them
+    const hooks = await Promise.all(Array.from({ length: 7 }, () => rawRequest(stack.baseUrl, '/webhooks/stripe', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
+    })));
+    assert.deepEqual(statuses(hooks), [400, 400, 400, 400, 429, 429, 429]);
+    assert.equal(await redisCli(stack, 'EXISTS', 'rl:ip:127.0.0.1'), '0', 'the default budget was not touched');
+    assert.deepEqual(statuses(await burst(stack, '/login', 3)), [200, 200, 429]);
   });
 
   test('the TAT lives under rl:<key> with an expiry no longer than the period', async () => {

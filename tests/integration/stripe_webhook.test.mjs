@@ -226,6 +226,9 @@ test('a correctly signed body that is not an event: 400 and nothing stored', asy
   const badSub = JSON.stringify(event('customer.subscription.updated', { id: 'sub_x', customer: 'cus_x', status: 'bogus' }));
   const r3 = await post(badSub, sign(badSub));
   assert.equal(r3.status, 400);
+  // an id the subscriptions table would refuse: refused here, not a 503 retried forever
+  const badId = JSON.stringify(event('customer.subscription.updated', { id: 'sub_with_underscores', customer: 'cus_x', status: 'active' }));
+  assert.equal((await post(badId, sign(badId))).status, 400);
   const notObject = JSON.stringify([1, 2, 3]);
   assert.equal((await post(notObject, sign(notObject))).status, 400);
   assert.equal(await count('SELECT count(*) FROM stripe_events'), before);

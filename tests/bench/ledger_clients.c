@@ -1,0 +1,276 @@
+/* ledger_clients.c — ledger clients for the bank test (tests/integration/ledger_bank.test.mjs) and the
+ * transfer benchmark (tests/bench/billing): each process has its own connection; results go to stdout.
+ *
+ *   ledger_clients setup ACCOUNTS PER_ACCOUNT       a tenant, a bank and ACCOUNTS funded wallets:
+ *                                                  prints "tenant T" and "accounts ID,ID,..."
+ *   ledger_clients client TENANT IDS NAME FROM OPS  ops FROM..OPS-1 of client NAME: a transfer (key
+ *                                                  NAME-op, body fixed by the op number, so a restarted
+ *                                                  client retries an interrupted op with the same body)
+ *                                                  or a read; prints "ack KEY ID", "refused KEY CODE",
+ *                                                  "read SUM MIN", "done N"
+ *   ledger_clients bench TENANT IDS CLIENTS OPS     CLIENTS processes x OPS transfers among IDS: prints
+ *                                                  "transfers N seconds S per_s R p50_ms A p99_ms B"
+ *   ledger_clients floor CLIENTS OPS                the same shape with one bare INSERT per op (a temp table)
+ * The database is BCF_TEST_DSN. */
+#include "config.h"
+#include "db.h"
+#include "ledger.h"
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ACCOUNTS 4096
+
+static long long ids[MAX_ACCOUNTS];
+static int n_ids;
+
+static void die(const char *msg)
+{
+    fprintf(stderr, "ledger_clients: %s\n", msg);
+    exit(2);
+}
+
+static uint64_t mix(uint64_t x) /* splitmix64: one op's choices from its number alone */
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void parse_ids(const char *csv)
+{
+    for (const char *p = csv; *p && n_ids < MAX_ACCOUNTS;) {
+        char *end;
+        ids[n_ids++] = strtoll(p, &end, 10);
+        p = *end == ',' ? end + 1 : end;
+        if (end == p && *p)
+            die("bad account list");
+    }
+    if (n_ids < 2)
+        die("at least two accounts");
+}
+
+static void open_db(void)
+{
+    const char *dsn = getenv("BCF_TEST_DSN");
+    if (!dsn || !*dsn)
+        die("BCF_TEST_DSN is not set");
+    char err[128];
+    if (config_parse_text("db.retry_max = 20\n", err, sizeof err) < 0)
+        die(err);
+    db_configure(dsn);
+}
+
+static int setup(int accounts, long long per_account)
+{
+    if (accounts < 2 || accounts > MAX_ACCOUNTS || per_account <= 0)
+        die("setup ACCOUNTS(2..4096) PER_ACCOUNT(>0)");
+    PGconn *pg = PQconnectdb(getenv("BCF_TEST_DSN"));
+    PGresult *r = PQexec(pg, "INSERT INTO tenants (kind, name) VALUES ('company', 'ledger clients') RETURNING id");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        die(PQerrorMessage(pg));
+    ctx c = {.tenant_id = atoll(PQgetvalue(r, 0, 0)), .ip = "", .request_id = ""};
+    PQclear(r);
+    PQfinish(pg);
+    long long bank = ledger_account_open(&c, "BRL", "bank", 1);
+    printf("tenant %lld\naccounts ", c.tenant_id);
+    for (int i = 0; i < accounts; i++) {
+        char code[32], key[48];
+        snprintf(code, sizeof code, "w%d", i);
+        snprintf(key, sizeof key, "fund-%d", i);
+        long long id = ledger_account_open(&c, "BRL", code, 0);
+        ledger_transfer_req q = {.key = key, .kind = LEDGER_SINGLE, .debit_account_id = bank,
+                                 .credit_account_id = id, .amount = per_account, .code = "deposit"};
+        ledger_result res;
+        if (bank < 0 || id < 0 || ledger_transfer(&c, &q, 1, &res) != 0)
+            die("setup failed");
+        printf("%s%lld", i ? "," : "", id);
+    }
+    printf("\n");
+    return 0;
+}
+
+/* One transfer: a random pair and amount, fixed by (name, op) */
+static ledger_transfer_req op_transfer(const char *name, long op, char *key, size_t keylen)
+{
+    uint64_t h = mix(hash_str(name) ^ mix((uint64_t)op));
+    int from = (int)(h % (uint64_t)n_ids);
+    int to = (int)((h >> 16) % (uint64_t)(n_ids - 1));
+    if (to >= from)
+        to++;
+    snprintf(key, keylen, "%s-%ld", name, op);
+    return (ledger_transfer_req){.key = key, .kind = LEDGER_SINGLE, .debit_account_id = ids[from],
+                                 .credit_account_id = ids[to], .amount = 1 + (long long)((h >> 40) % 50),
+                                 .code = "bank_test"};
+}
+
+static int client(long long tenant, const char *name, long from, long ops)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a line printed is a line the test sees, even if killed next */
+    ctx c = {.tenant_id = tenant, .ip = "", .request_id = ""};
+    PGconn *pg = PQconnectdb(getenv("BCF_TEST_DSN"));
+    if (PQstatus(pg) != CONNECTION_OK)
+        die(PQerrorMessage(pg));
+    char list[MAX_ACCOUNTS * 21 + 3] = "{";
+    for (int i = 0; i < n_ids; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%lld", i ? "," : "", ids[i]);
+    strcat(list, "}");
+    const char *params[] = {list};
+    for (long op = from; op < ops; op++) {
+        if (mix((uint64_t)op ^ hash_str(name)) % 4 == 0) {
+            /* one statement: one snapshot of every wallet */
+            PGresult *r = PQexecParams(pg,
+                                       "SELECT sum(credits_posted - debits_posted), "
+                                       "min(credits_posted - debits_posted - debits_pending) "
+                                       "FROM ledger_accounts WHERE id = ANY($1::bigint[])",
+                                       1, NULL, params, NULL, NULL, 0);
+            if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                die(PQerrorMessage(pg));
+            printf("read %s %s\n", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+            PQclear(r);
+            continue;
+        }
+        char key[96];
+        ledger_transfer_req q = op_transfer(name, op, key, sizeof key);
+        ledger_result res = {LEDGER_DB_ERROR, 0};
+        int rc;
+        /* a database failure decided nothing: retry with the same key, as the docs tell clients to */
+        for (int attempt = 0; (rc = ledger_transfer(&c, &q, 1, &res)) < 0; attempt++) {
+            fprintf(stderr, "ledger_clients: %s: %s (retrying)\n", key, db_error());
+            if (attempt >= 20)
+                die(db_error());
+            usleep(10000u << (attempt < 6 ? attempt : 6));
+        }
+        if (rc == 0)
+            printf("ack %s %lld\n", key, res.transfer_id);
+        else
+            printf("refused %s %s\n", key, ledger_code_name(res.code));
+    }
+    printf("done %ld\n", ops);
+    PQfinish(pg);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* CLIENTS forked processes x OPS operations; each writes its latencies to a pipe. With tenant > 0
+ * an operation is a ledger transfer, otherwise one autocommitted INSERT into a temp table. */
+static int timed(long long tenant, int clients, long ops)
+{
+    if (clients < 1 || clients > 256 || ops < 1)
+        die("CLIENTS(1..256) OPS(>0)");
+    int fds[2];
+    if (pipe(fds) < 0)
+        die("pipe");
+    db_close();
+    double t0 = mono_s();
+    for (int w = 0; w < clients; w++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid)
+            continue;
+        close(fds[0]);
+        ctx c = {.tenant_id = tenant, .ip = "", .request_id = ""};
+        PGconn *pg = tenant ? NULL : PQconnectdb(getenv("BCF_TEST_DSN"));
+        if (pg)
+            PQclear(PQexec(pg, "CREATE TEMP TABLE floor_rows (id bigint, amount bigint, at timestamptz)"));
+        char name[32];
+        snprintf(name, sizeof name, "b%d-%lld-%d", w, (long long)time(NULL), (int)getpid());
+        double *lat = malloc(sizeof *lat * (size_t)ops);
+        for (long op = 0; op < ops; op++) {
+            double s = mono_s();
+            if (pg) {
+                PGresult *r = PQexec(pg, "INSERT INTO floor_rows VALUES (1, 2, now())");
+                if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                    _exit(3);
+                PQclear(r);
+            } else {
+                char key[96];
+                ledger_transfer_req q = op_transfer(name, op, key, sizeof key);
+                ledger_result res;
+                if (ledger_transfer(&c, &q, 1, &res) < 0)
+                    _exit(3);
+            }
+            lat[op] = mono_s() - s;
+        }
+        /* chunks of at most PIPE_BUF bytes are written atomically: the clients' doubles never interleave */
+        for (long i = 0; i < ops; i += 512) {
+            size_t len = sizeof *lat * (size_t)(ops - i < 512 ? ops - i : 512);
+            if (write(fds[1], lat + i, len) != (ssize_t)len)
+                _exit(4);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t total = (size_t)clients * (size_t)ops, got = 0;
+    double *all = malloc(sizeof *all * total);
+    while (got < total * sizeof *all) {
+        ssize_t n = read(fds[0], (char *)all + got, total * sizeof *all - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    int failed = 0;
+    for (int w = 0; w < clients; w++) {
+        int st;
+        if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+            failed++;
+    }
+    double secs = mono_s() - t0;
+    if (failed || got != total * sizeof *all)
+        die("a client failed");
+    qsort(all, total, sizeof *all, cmp_double);
+    printf("ops %zu seconds %.3f per_s %.0f p50_ms %.3f p99_ms %.3f\n", total, secs, (double)total / secs,
+           all[total / 2] * 1e3, all[(size_t)((double)total * 0.99)] * 1e3);
+    free(all);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        die("usage: setup | client | bench | floor (see the top of tests/bench/ledger_clients.c)");
+    open_db();
+    int rc = 2;
+    if (!strcmp(argv[1], "setup") && argc == 4)
+        rc = setup(atoi(argv[2]), atoll(argv[3]));
+    else if (!strcmp(argv[1], "client") && argc == 7) {
+        parse_ids(argv[3]);
+        rc = client(atoll(argv[2]), argv[4], atol(argv[5]), atol(argv[6]));
+    } else if (!strcmp(argv[1], "bench") && argc == 6) {
+        parse_ids(argv[3]);
+        rc = timed(atoll(argv[2]), atoi(argv[4]), atol(argv[5]));
+    } else if (!strcmp(argv[1], "floor") && argc == 4)
+        rc = timed(0, atoi(argv[2]), atol(argv[3]));
+    else
+        die("bad arguments (see the top of tests/bench/ledger_clients.c)");
+    db_close();
+    config_free();
+    return rc;
+}
