@@ -157,6 +157,7 @@ const struct config_default config_defaults[] = {
     {"stripe.webhook_tolerance_s", "300", "most seconds between a webhook's signed timestamp and now, either way (0 = no check)"},
     {"stripe.price.pro", "", "Stripe price ids (comma-separated: monthly, yearly...) that grant the pro plan"},
     {"stripe.price.enterprise", "", "Stripe price ids (comma-separated) that grant the enterprise plan"},
+    {"billing.dunning_grace_days", "7", "days after a failed subscription payment by which Assinaturas asks the tenant to update the payment method"},
     {"audit.export_max_rows", "100000", "most rows one CSV export of the audit log holds"},
     {"markets.chart_max_candles", "500", "most candles one chart draws (the limit parameter's ceiling)"},
     {"metrics.allow", "127.0.0.1,::1", "addresses (comma-separated, CIDR allowed) that may read /metrics and /health/detailed"},
