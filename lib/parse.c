@@ -253,3 +253,17 @@ int parse_date_ymd(const char *s)
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     return !(m == 2 && d == 29 && !leap);
 }
+
+const char *url_query(arena *a, const char *const *names, const char *const *values, size_t n)
+{
+    char *qs = "";
+    for (size_t i = 0; i < n; i++) {
+        if (!values[i])
+            continue;
+        const char *enc = url_encode(a, values[i]);
+        qs = arena_printf(a, "%s%s%s=%s", qs, *qs ? "&" : "", names[i], enc ? enc : "");
+        if (!qs)
+            return "";
+    }
+    return qs;
+}

@@ -170,16 +170,7 @@ static const char *auditoria_query_string(request *req, const auditoria_filters 
 {
     const char *names[] = {"action", "actor", "tenant", "object_type", "from", "to"};
     const char *vals[] = {f->action, f->actor, f->tenant, f->object_type, f->from, f->to};
-    char *qs = "";
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (!vals[i])
-            continue;
-        const char *enc = url_encode(req->a, vals[i]);
-        qs = arena_printf(req->a, "%s%s%s=%s", qs, *qs ? "&" : "", names[i], enc ? enc : "");
-        if (!qs)
-            return "";
-    }
-    return qs;
+    return url_query(req->a, names, vals, sizeof names / sizeof names[0]);
 }
 
 static json_t *auditoria_filters_json(const auditoria_filters *f)

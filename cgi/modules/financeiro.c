@@ -297,11 +297,7 @@ static const char *fin_filters_query(request *req, const fin_filters *f)
 {
     const char *names[] = {"from", "to", "currency", "account", "kind", "tenant"};
     const char *vals[] = {f->from, f->to, f->currency, f->account, f->kind, f->tenant};
-    char *qs = "";
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (vals[i])
-            qs = arena_printf(req->a, "%s%s%s=%s", qs, *qs ? "&" : "", names[i], url_encode(req->a, vals[i]) ?: "");
-    return qs ? qs : "";
+    return url_query(req->a, names, vals, sizeof names / sizeof names[0]);
 }
 
 static json_t *fin_filters_json(const fin_filters *f)

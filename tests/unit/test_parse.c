@@ -75,6 +75,12 @@ START_TEST(test_ids_and_dates)
     ck_assert_int_eq(parse_date_ymd("1969-12-31"), 0);
     ck_assert_int_eq(parse_date_ymd("2026-1-01"), 0);
     ck_assert_int_eq(parse_date_ymd("2026/01/01"), 0);
+    arena a;
+    arena_init(&a, 1024);
+    const char *names[] = {"a", "b", "c"}, *none[] = {NULL, NULL, NULL}, *vals[] = {"x y&", NULL, "2"};
+    ck_assert_str_eq(url_query(&a, names, vals, 3), "a=x%20y%26&c=2");
+    ck_assert_str_eq(url_query(&a, names, none, 3), "");
+    arena_destroy(&a);
 }
 END_TEST
 
