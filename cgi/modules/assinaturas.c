@@ -131,18 +131,28 @@ static int assinaturas_index(request *req, response *res)
         return -1;
     long long cents = 0;
     plans_catalog_limit(plan, PLAN_PRICE_BRL_CENTS, &cents);
-    int past_due = sub && !strcmp(json_string_value(json_object_get(sub, "status")), "past_due");
+    const char *status = sub ? json_string_value(json_object_get(sub, "status")) : NULL;
+    int past_due = status && !strcmp(status, "past_due");
+    /* checkout starts a first subscription (POST /assinaturas/checkout refuses a second one while one
+     * is in force); a subscription that still counts changes plan in the Billing Portal */
+    int can_checkout = !status || !strcmp(status, "canceled") || !strcmp(status, "incomplete_expired");
+    const char *checkout = req_query(req, "checkout");
     json_t *d = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:b, s:o}", "plan", plan, "plan_name",
                           render_lang_string(req->lang, arena_printf(req->a, "plans.name.%s", plan)),
                           "price_brl_cents", (json_int_t)cents, "price", money_format_a(req->a, cents, "BRL", req->lang),
                           "usage", assinaturas_usage(req, counts), "subscription", sub ? sub : json_null(), "past_due",
                           past_due, "plans", assinaturas_choices(req, plan));
+    json_object_set_new(d, "can_checkout", json_boolean(can_checkout));
+    json_object_set_new(d, "has_customer", json_boolean(sub != NULL));
+    /* back from Stripe Checkout: the plan changes when Stripe's webhook confirms it, not here */
+    if (checkout && (!strcmp(checkout, "success") || !strcmp(checkout, "canceled")))
+        json_object_set_new(d, "checkout", json_string(checkout));
     res_page(res, "assinaturas/index.cs", "assinaturas.title", d);
     return 0;
 }
 
 static const route routes[] = {
-    {"GET", "/assinaturas", assinaturas_index, R_AUTH | R_PAGE, "subscription.manage", NULL},
+    {"GET", "/assinaturas", assinaturas_index, R_AUTH | R_PAGE, "billing.manage", NULL},
 };
 
 const module assinaturas_module = {"assinaturas", "nav.assinaturas", "/assinaturas", ROUTES(routes)};

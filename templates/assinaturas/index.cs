@@ -3,6 +3,7 @@
 <section class="card">
   <h1><?cs var:Lang.assinaturas.title ?></h1>
   <p class="muted"><?cs var:Lang.assinaturas.explain ?></p>
+  <?cs if:data.checkout == "success" ?><p class="notice" role="status"><?cs var:Lang.assinaturas.checkout_success ?></p><?cs elif:data.checkout == "canceled" ?><p class="notice" role="status"><?cs var:Lang.assinaturas.checkout_canceled ?></p><?cs /if ?>
   <?cs if:data.past_due ?>
   <p class="alert past-due" role="alert"><?cs var:Lang.assinaturas.past_due ?> <time datetime="<?cs var:data.subscription.pay_before ?>"><?cs var:data.subscription.pay_before ?></time> <?cs var:Lang.assinaturas.past_due_after ?></p>
   <?cs /if ?>
@@ -35,6 +36,7 @@
 </section>
 <section class="card">
   <h2><?cs var:Lang.assinaturas.change_plan ?></h2>
+  <?cs if:data.can_checkout ?>
   <form method="post" action="/assinaturas/checkout" class="form">
     <input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>">
     <label><?cs var:Lang.assinaturas.choose ?>
@@ -42,10 +44,15 @@
     </label>
     <button type="submit" class="primary"><?cs var:Lang.assinaturas.checkout ?></button>
   </form>
+  <?cs else ?>
+  <p class="muted"><?cs var:Lang.assinaturas.change_in_portal ?></p>
+  <?cs /if ?>
+  <?cs if:data.has_customer ?>
   <h2><?cs var:Lang.assinaturas.payment_method ?></h2>
   <form method="post" action="/assinaturas/portal" class="form">
     <input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>">
     <button type="submit"><?cs var:Lang.assinaturas.portal ?></button>
   </form>
+  <?cs /if ?>
 </section>
 <?cs include:"layout/foot.cs" ?>

@@ -232,7 +232,9 @@ test('Assinaturas: plan, usage counted from the tables, subscription, past_due b
   const page = await get('/assinaturas', cookie);
   assert.equal(page.status, 200);
   assert.match(page.text, new RegExp(`O último pagamento falhou. Atualize a forma de pagamento até <time datetime="${due}">`));
-  assert.match(page.text, /<form method="post" action="\/assinaturas\/checkout"/);
+  // a subscription in force changes plan in the Billing Portal; checkout is for a first one
+  assert.equal(json.can_checkout, false);
+  assert.ok(!page.text.includes('action="/assinaturas/checkout"'));
   assert.match(page.text, /<form method="post" action="\/assinaturas\/portal"/);
   assert.match(page.text, /name="_csrf" value="[^"]+"/);
   assert.ok(!page.text.includes('OTHER'), 'another tenant\'s invoice never shows');
@@ -252,7 +254,14 @@ test('Assinaturas: plan, usage counted from the tables, subscription, past_due b
 
   // no subscription at all: the page still answers, free plan
   const none = await makeTrader(stack, 'sub-none');
-  const nj = (await get('/api/v1/assinaturas', (await login(stack, { email: none.email })).cookie)).json;
+  const noneCookie = (await login(stack, { email: none.email })).cookie;
+  const nj = (await get('/api/v1/assinaturas', noneCookie)).json;
   assert.equal(nj.plan, 'free');
   assert.equal(nj.subscription, null);
+  assert.equal(nj.can_checkout, true);
+  const np = await get('/assinaturas?checkout=success', noneCookie);
+  assert.match(np.text, /<form method="post" action="\/assinaturas\/checkout"/);
+  assert.match(np.text, /<option value="pro">Pro — R\$ 99,00<\/option>/);
+  assert.match(np.text, /Pagamento recebido/);
+  assert.ok(!np.text.includes('action="/assinaturas/portal"'), 'no billing account yet: no portal button');
 });
