@@ -162,6 +162,7 @@ const struct config_default config_defaults[] = {
     {"stripe.secret_key", NULL, "secret: BCF_STRIPE_SECRET_KEY or stripe.secret_key_file (the sk_... or rk_... key outbound calls use; unset = checkout and portal answer 503)"},
     {"stripe.api_version", "2024-06-20", "Stripe-Version sent on every call; the webhook reads objects of this version"},
     {"stripe.api_base", "https://api.stripe.com", "where Stripe calls go (BCF_STRIPE_API_BASE; tests point it at a local server)"},
+    {"billing.dunning_grace_days", "7", "days after a failed subscription payment by which Assinaturas asks the tenant to update the payment method"},
     {"audit.export_max_rows", "100000", "most rows one CSV export of the audit log holds"},
     {"markets.chart_max_candles", "500", "most candles one chart draws (the limit parameter's ceiling)"},
     {"metrics.allow", "127.0.0.1,::1", "addresses (comma-separated, CIDR allowed) that may read /metrics and /health/detailed"},

@@ -1,6 +1,7 @@
 /* parse.c — request parsers. Inputs are untrusted bytes with explicit lengths; outputs live in
  * the request arena. Every loop is bounded by the input length and the field limit. */
 #include "parse.h"
+#include <stdlib.h>
 #include <string.h>
 
 static int hexval(unsigned char c)
@@ -230,4 +231,39 @@ int parse_json(const char *s, size_t n, size_t max_depth, json_t **out)
     }
     *out = j;
     return PARSE_OK;
+}
+
+int parse_id(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= 18 && strspn(s, "0123456789") == n && atoll(s) > 0;
+}
+
+int parse_date_ymd(const char *s)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+const char *url_query(arena *a, const char *const *names, const char *const *values, size_t n)
+{
+    char *qs = "";
+    for (size_t i = 0; i < n; i++) {
+        if (!values[i])
+            continue;
+        const char *enc = url_encode(a, values[i]);
+        qs = arena_printf(a, "%s%s%s=%s", qs, *qs ? "&" : "", names[i], enc ? enc : "");
+        if (!qs)
+            return "";
+    }
+    return qs;
 }

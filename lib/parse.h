@@ -38,6 +38,13 @@ int parse_cookies(arena *a, const char *s, size_t n, size_t max_fields, kvlist *
 /* JSON body: must be an object or array, valid UTF-8, no deeper than max_depth. */
 int parse_json(const char *s, size_t n, size_t max_depth, json_t **out);
 /* First value for key, or NULL. */
+/* "name=value&name2=value2" of the pairs whose value is not NULL, values percent-encoded (the
+ * filters of a list page for its next-page and export links); "" when none or out of memory. */
+const char *url_query(arena *a, const char *const *names, const char *const *values, size_t n);
+/* A row id as a query gives it: 1 to 18 decimal digits, not zero. 1 or 0. */
+int parse_id(const char *s);
+/* A calendar day YYYY-MM-DD that exists (from 1970; no 2026-02-30). 1 or 0. */
+int parse_date_ymd(const char *s);
 const char *kv_get(const kvlist *l, const char *key);
 int kv_add(arena *a, kvlist *l, const char *key, const char *value, size_t value_len);
 #endif

@@ -3,6 +3,7 @@
 #include "app.h"
 #include "audit.h"
 #include "config.h"
+#include "csv.h"
 #include "db.h"
 #include "modules.h"
 #include "parse.h"
@@ -30,28 +31,6 @@ static const char *auditoria_q(request *req, const char *name)
     return v && *v ? v : NULL;
 }
 
-static int auditoria_is_id(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 0 && n <= 18 && strspn(s, "0123456789") == n && atoll(s) > 0;
-}
-
-/* YYYY-MM-DD naming a real calendar day (no 2026-02-30). */
-static int auditoria_is_date(const char *s)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return !(m == 2 && d == 29 && !leap);
-}
-
 /* Reads and validates the filters; 0, or -1 after answering 422 (nothing else happens then). */
 static int auditoria_filters_read(request *req, response *res, auditoria_filters *f)
 {
@@ -75,10 +54,10 @@ static int auditoria_filters_read(request *req, response *res, auditoria_filters
             if (*p < 0x20 || *p == 0x7f)
                 ok = 0;
     }
-    if ((f->actor && !auditoria_is_id(f->actor)) || (f->tenant && !auditoria_is_id(f->tenant)) ||
-        (f->before && !auditoria_is_id(f->before)))
+    if ((f->actor && !parse_id(f->actor)) || (f->tenant && !parse_id(f->tenant)) ||
+        (f->before && !parse_id(f->before)))
         ok = 0;
-    if ((f->from && !auditoria_is_date(f->from)) || (f->to && !auditoria_is_date(f->to)))
+    if ((f->from && !parse_date_ymd(f->from)) || (f->to && !parse_date_ymd(f->to)))
         ok = 0;
     /* same-length ISO dates compare as text */
     if (ok && f->from && f->to && strcmp(f->from, f->to) > 0)
@@ -191,16 +170,7 @@ static const char *auditoria_query_string(request *req, const auditoria_filters 
 {
     const char *names[] = {"action", "actor", "tenant", "object_type", "from", "to"};
     const char *vals[] = {f->action, f->actor, f->tenant, f->object_type, f->from, f->to};
-    char *qs = "";
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (!vals[i])
-            continue;
-        const char *enc = url_encode(req->a, vals[i]);
-        qs = arena_printf(req->a, "%s%s%s=%s", qs, *qs ? "&" : "", names[i], enc ? enc : "");
-        if (!qs)
-            return "";
-    }
-    return qs;
+    return url_query(req->a, names, vals, sizeof names / sizeof names[0]);
 }
 
 static json_t *auditoria_filters_json(const auditoria_filters *f)
@@ -246,26 +216,6 @@ static int auditoria_index(request *req, response *res)
     return 0;
 }
 
-/* One CSV field (RFC 4180), with a leading apostrophe when a spreadsheet would read it as a
- * formula: = + - @ start one, and a tab or CR in front hides such a start from naive checks. */
-static void auditoria_csv_field(buf *b, const char *s, int last)
-{
-    int formula = s[0] && strchr("=+-@\t\r", s[0]);
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        buf_putc(b, '"');
-    if (formula)
-        buf_putc(b, '\'');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            buf_putc(b, '"');
-        buf_putc(b, *p);
-    }
-    if (quote)
-        buf_putc(b, '"');
-    buf_puts(b, last ? "\r\n" : ",");
-}
-
 static int auditoria_export(request *req, response *res)
 {
     auditoria_filters f;
@@ -306,7 +256,7 @@ static int auditoria_export(request *req, response *res)
                     auditoria_compact(scratch.data, v);
                     v = scratch.data;
                 }
-                auditoria_csv_field(b, v, c == 12);
+                csv_field(b, v, c == 12);
             }
             rows++;
         }

@@ -8,18 +8,16 @@ static const module upcoming[] = {
     {"affiliate", "nav.affiliate", NULL, NULL, 0},
     {"mmn", "nav.mmn", NULL, NULL, 0},
     {"notificacoes", "nav.notificacoes", NULL, NULL, 0},
-    {"financeiro", "nav.financeiro", NULL, NULL, 0},
     {"marketing", "nav.marketing", NULL, NULL, 0},
     {"vendas", "nav.vendas", NULL, NULL, 0},
     {"sac", "nav.sac", NULL, NULL, 0},
     {"documentos", "nav.documentos", NULL, NULL, 0},
-    {"assinaturas", "nav.assinaturas", NULL, NULL, 0},
 };
 
 const module *const all_modules[] = {
     &dashboard_module, &bots_module, &markets_module, &jobs_module, &upcoming[0],  &upcoming[1],  &upcoming[2],
-    &upcoming[3],      &upcoming[4], &upcoming[5],  &upcoming[6],  &upcoming[7],  &seguranca_module, &upcoming[8],
-    &auditoria_module, &upcoming[9], &admin_module, &upcoming[10], &account_module, &mfa_module,
+    &upcoming[3],      &upcoming[4], &financeiro_module, &upcoming[5],  &upcoming[6],  &seguranca_module, &upcoming[7],
+    &auditoria_module, &upcoming[8], &admin_module, &assinaturas_module, &account_module, &mfa_module,
     &sessions_module,  &credentials_module, &backtests_module,
     &optimizations_module, &walkforward_module, &models_module, &privacy_module, &devmail_module, &auth_module,
     &pricing_module, &system_module, &stripe_webhook_module, &assinaturas_actions_module,

@@ -24,6 +24,8 @@ extern const module devmail_module;     /* devmail.c: captured e-mail, developme
 extern const module jobs_module;        /* jobs.c: the tenant's jobs: progress, results, cancel, retry */
 extern const module pricing_module;      /* pricing.c: the public plans and pricing page */
 extern const module markets_module;     /* markets.c: markets list, candlestick charts, candle CSV import */
+extern const module financeiro_module;  /* financeiro.c: revenue dashboard, ledger transfers and CSV, invoices (staff) */
+extern const module assinaturas_module; /* assinaturas.c: the tenant's plan, usage, subscription and dunning */
 extern const module stripe_webhook_module; /* stripe_webhook.c: POST /webhooks/stripe, signed by Stripe */
 extern const module assinaturas_actions_module; /* assinaturas_actions.c: Stripe checkout and billing portal */
 extern const module *const all_modules[];

@@ -2,6 +2,7 @@
  * limits and price, straight from the plans catalog, and the signed-in tenant's plan marked. */
 #include "pricing.h"
 #include "modules.h"
+#include "money.h"
 #include "render.h"
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +66,7 @@ static json_t *pricing_plan(request *req, const char *plan, const char *current)
     return json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:o, s:o}", "plan", plan, "name",
                      render_lang_string(req->lang, arena_printf(req->a, "plans.name.%s", plan)), "tagline",
                      render_lang_string(req->lang, arena_printf(req->a, "plans.tagline.%s", plan)), "price_brl_cents",
-                     (json_int_t)cents, "price", arena_printf(req->a, "R$ %lld,%02lld", cents / 100, cents % 100),
+                     (json_int_t)cents, "price", money_format_a(req->a, cents, "BRL", req->lang),
                      "trial_days", (json_int_t)trial, "current", current && !strcmp(current, plan), "limits", limits,
                      "rows", rows);
 }

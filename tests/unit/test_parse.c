@@ -59,6 +59,31 @@ static int utf8(const char *s, size_t n)
 
 /* ---- url_decode ---- */
 
+START_TEST(test_ids_and_dates)
+{
+    ck_assert_int_eq(parse_id("42"), 1);
+    ck_assert_int_eq(parse_id("999999999999999999"), 1);
+    ck_assert_int_eq(parse_id("0"), 0);
+    ck_assert_int_eq(parse_id("1234567890123456789"), 0);
+    ck_assert_int_eq(parse_id("-1"), 0);
+    ck_assert_int_eq(parse_id(""), 0);
+    ck_assert_int_eq(parse_date_ymd("2026-12-07"), 1);
+    ck_assert_int_eq(parse_date_ymd("2024-02-29"), 1);
+    ck_assert_int_eq(parse_date_ymd("2026-02-29"), 0);
+    ck_assert_int_eq(parse_date_ymd("2026-02-30"), 0);
+    ck_assert_int_eq(parse_date_ymd("2026-13-01"), 0);
+    ck_assert_int_eq(parse_date_ymd("1969-12-31"), 0);
+    ck_assert_int_eq(parse_date_ymd("2026-1-01"), 0);
+    ck_assert_int_eq(parse_date_ymd("2026/01/01"), 0);
+    arena a;
+    arena_init(&a, 1024);
+    const char *names[] = {"a", "b", "c"}, *none[] = {NULL, NULL, NULL}, *vals[] = {"x y&", NULL, "2"};
+    ck_assert_str_eq(url_query(&a, names, vals, 3), "a=x%20y%26&c=2");
+    ck_assert_str_eq(url_query(&a, names, none, 3), "");
+    arena_destroy(&a);
+}
+END_TEST
+
 START_TEST(test_decode_escapes)
 {
     arena a;
@@ -643,6 +668,7 @@ int main(void)
 {
     Suite *s = suite_create("parse");
     TCase *tc = tcase_create("url_decode");
+    tcase_add_test(tc, test_ids_and_dates);
     tcase_add_test(tc, test_decode_escapes);
     tcase_add_test(tc, test_decode_plus);
     tcase_add_test(tc, test_decode_bad_escapes);

@@ -1,0 +1,1 @@
+<?cs # financeiro/nav.cs — the links between Financeiro's three pages. ?><nav class="subnav"><a href="/financeiro"><?cs var:Lang.financeiro.title ?></a> · <a href="/financeiro/transacoes"><?cs var:Lang.financeiro.transacoes ?></a> · <a href="/financeiro/faturas"><?cs var:Lang.financeiro.faturas ?></a></nav>
