@@ -53,8 +53,17 @@ static void login_page(request *req, response *res, int status, const char *msg_
 struct counters {
     char acct_key[80], ip_key[80], email_hash[65];
     long acct_n, ip_n;
-    long long acct_last;
+    long long acct_last; /* epoch ms of the account's last failure */
 };
+
+/* Wall-clock epoch milliseconds: the growing wait is counted in ms, so a wait of 1 s is 1000 ms
+ * after the failure, not "until the clock's second changes" (which can be a moment later). */
+static long long counters_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static void counters_keys(request *req, const char *email_hash, struct counters *k)
 {
@@ -113,9 +122,9 @@ static long counters_wait(request *req, const struct counters *k)
         long delay = shift >= 20 ? lock : 1L << shift;
         if (delay > lock)
             delay = lock;
-        long elapsed = (long)((long long)time(NULL) - k->acct_last);
-        if (elapsed < delay)
-            return delay - elapsed;
+        long long left = delay * 1000LL - (counters_now_ms() - k->acct_last);
+        if (left > 0)
+            return (long)((left + 999) / 1000); /* whole seconds, rounded up: never "wait 0" */
     }
     return 0;
 }
@@ -136,7 +145,7 @@ static void refuse_wait(request *req, response *res, long secs, const char *emai
 static void counters_fail(request *req, struct counters *k, long long user_id, const char *reason)
 {
     long lock = config_int("security.login.lock_s");
-    long long now = (long long)time(NULL);
+    long long now = counters_now_ms();
     redisReply *r = kv_cmd(req->a, "HINCRBY %s n 1", k->acct_key);
     long n = r && r->type == REDIS_REPLY_INTEGER ? (long)r->integer : k->acct_n + 1;
     kv_cmd(req->a, "HSET %s last %lld", k->acct_key, now);
