@@ -139,6 +139,7 @@ const struct config_default config_defaults[] = {
     {"plans.internal.price_brl_cents", "0", "internal plan: monthly price shown on the pricing page, in centavos (Stripe charges its own price)"},
     {"plans.internal.trial_days", "0", "internal plan: free days before the first charge"},
     {"bots.max_candles_per_tick", "5000", "most candles one bot tick feeds the engine (a bot far behind catches up over several ticks)"},
+    {"ledger.expire_poll_ms", "1000", "how often each worker voids the pending ledger transfers whose timeout has passed"},
     {"bots.schedule_poll_ms", "1000", "how often the worker looks for running bots whose candle has closed"},
     {"password.min_length", "10", "shortest password accepted"},
     {"password.opslimit", "2", "argon2id passes (t); raising it rehashes each password at its next login"},

@@ -32,4 +32,7 @@ typedef struct job_handler {
 const job_handler *handler_find(const char *type);
 /* The bots' scheduler pass (worker/bots_job.c): queues the ticks of bots whose candle closed. */
 void bots_scheduler_tick(void);
+/* Voids pending ledger transfers past their timeout, every ledger.expire_poll_ms
+ * (worker/ledger_expiry.c). */
+void ledger_expiry_tick(void);
 #endif

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startStack, run, REPO } from './harness.mjs';
+import { waitFor } from './lib.mjs';
 
 let stack;
 let dsn;
@@ -48,5 +49,22 @@ test('botctl ledger: transfers through the command line, verify catches a damage
   assert.match(broken.stdout, /currency USDT: debits posted/);
   assert.match(broken.stdout, /ledger BROKEN: 2 problems/);
   await psql(`UPDATE ledger_accounts SET debits_posted = debits_posted - 7 WHERE id = ${bank}`);
+  assert.match((await stack.botctl('ledger', 'verify')).stdout, /ledger consistent/);
+});
+
+test('the worker voids a pending transfer once its timeout has passed, releasing the held money', async () => {
+  const tenant = await psql("INSERT INTO tenants (kind, name) VALUES ('trader', 'ledger expiry') RETURNING id");
+  const bank = (await stack.botctl('ledger', 'open', tenant, 'BRL', 'bank', '--allow-negative')).stdout.trim();
+  const wallet = (await stack.botctl('ledger', 'open', tenant, 'BRL', 'wallet')).stdout.trim();
+  await stack.botctl('ledger', 'transfer', tenant, 'exp-dep', bank, wallet, '5000');
+  const hold = await stack.botctl('ledger', 'transfer', tenant, 'exp-hold', wallet, bank, '2000', '--pending', '--timeout', '1');
+  const pending = hold.stdout.split(' ')[1].trim();
+  assert.equal(await psql(`SELECT debits_pending FROM ledger_accounts WHERE id = ${wallet}`), '2000', 'the money is held');
+  // nobody calls botctl ledger expire: the worker's periodic pass does it
+  await waitFor(async () => (await psql(`SELECT count(*) FROM ledger_transfers WHERE pending_id = ${pending}`)) === '1',
+    { timeoutMs: 15_000, intervalMs: 200 });
+  assert.equal(await psql(`SELECT kind || '/' || code FROM ledger_transfers WHERE pending_id = ${pending}`), 'expire/timeout');
+  assert.equal(await psql(`SELECT debits_pending || '/' || debits_posted FROM ledger_accounts WHERE id = ${wallet}`), '0/0',
+    'the hold is released and nothing was posted');
   assert.match((await stack.botctl('ledger', 'verify')).stdout, /ledger consistent/);
 });
