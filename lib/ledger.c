@@ -31,17 +31,24 @@ typedef struct planned {
     long long after[2][NTOTALS];
 } planned;
 
+typedef struct keyref {
+    const char *key;
+    size_t i;
+} keyref;
+
 typedef struct run {
     const ctx *c;
     const ledger_transfer_req *reqs;
     size_t n;
     ledger_result *res;
     int expiring;     /* ledger_expire's voids: stored as 'expire', the timeout is their reason */
-    int refused;      /* set when a request was refused: nothing is written */
+    int linked;       /* all or none (ledger_transfer); otherwise each on its own (ledger_transfer_each) */
+    int refused;      /* set when a request was refused: in a linked batch nothing is written */
     int key_race;     /* another transaction inserted one of the keys first: run again */
     planned *plan;
     account *acc;
     size_t nacc;
+    keyref *by_key;   /* the requests sorted by key */
 } run;
 
 #define RUN_REFUSED (-2)
@@ -87,10 +94,17 @@ long long ledger_account_open(const ctx *c, const char *currency, const char *co
     return id;
 }
 
+/* In a linked batch one refusal refuses all; in an independent one it refuses only request i. */
 static void refuse(run *R, size_t i, ledger_code code)
 {
     R->res[i].code = code;
     R->refused = 1;
+}
+
+/* Is request i still to be applied (not refused, not found to exist already)? */
+static int live(const run *R, size_t i)
+{
+    return R->res[i].code == LEDGER_OK;
 }
 
 static int req_valid(const ledger_transfer_req *q)
@@ -102,63 +116,167 @@ static int req_valid(const ledger_transfer_req *q)
     return q->pending_id > 0 && q->amount >= 0 && q->timeout_s == 0;
 }
 
-/* Does the stored row (columns of lookup_existing) carry the same body as the request? */
-static int same_body(const run *R, const ledger_transfer_req *q, PGresult *r)
+/* ---- PostgreSQL array literals: one statement carries the whole batch ---- */
+
+static void arr_open(buf *b)
 {
-    const char *want_kind = R->expiring ? "expire" : kind_names[q->kind];
-    if (strcmp(PQgetvalue(r, 0, 1), want_kind) != 0 || strcmp(PQgetvalue(r, 0, 7), q->code ? q->code : "") != 0)
-        return 0;
-    long long amount = atoll(PQgetvalue(r, 0, 4));
-    if (q->kind == LEDGER_SINGLE || q->kind == LEDGER_PENDING)
-        return atoll(PQgetvalue(r, 0, 2)) == q->debit_account_id && atoll(PQgetvalue(r, 0, 3)) == q->credit_account_id &&
-               amount == q->amount && atoi(PQgetvalue(r, 0, 6)) == q->timeout_s;
-    return atoll(PQgetvalue(r, 0, 5)) == q->pending_id && (q->kind != LEDGER_POST || q->amount == 0 || amount == q->amount);
+    buf_clear(b);
+    buf_putc(b, '{');
 }
 
-/* Finds the requests whose keys are taken. Returns 1 when the whole batch exists as it was first
- * applied (results filled with EXISTS), 0 when none exists, -1 on a database failure; a partial
- * or different match refuses the batch. */
-static int lookup_existing(run *R)
+static void arr_sep(buf *b)
+{
+    if (b->len > 1)
+        buf_putc(b, ',');
+}
+
+static void arr_ll(buf *b, long long v)
+{
+    arr_sep(b);
+    buf_printf(b, "%lld", v);
+}
+
+static void arr_null(buf *b)
+{
+    arr_sep(b);
+    buf_puts(b, "NULL");
+}
+
+/* A text element, double-quoted with backslash and quote escaped: keys may hold any byte. */
+static void arr_text(buf *b, const char *s)
+{
+    arr_sep(b);
+    buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_putc(b, '\\');
+        buf_putc(b, *s);
+    }
+    buf_putc(b, '"');
+}
+
+static void arr_close(buf *b)
+{
+    buf_putc(b, '}');
+}
+
+/* ---- the batch's keys, sorted once: duplicates inside it, and the rows found for them ---- */
+
+static const char *key_of(const ledger_transfer_req *q)
+{
+    return q->key ? q->key : "";
+}
+
+/* by key, then by position: the first request holding a key comes first */
+static int cmp_keyref(const void *a, const void *b)
+{
+    const keyref *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static void sort_keys(run *R)
+{
+    for (size_t i = 0; i < R->n; i++)
+        R->by_key[i] = (keyref){key_of(&R->reqs[i]), i};
+    qsort(R->by_key, R->n, sizeof *R->by_key, cmp_keyref);
+}
+
+/* The first request holding key, or -1. */
+static long find_key(const run *R, const char *key)
+{
+    size_t lo = 0, hi = R->n;
+    while (lo < hi) { /* the first position whose key is not below key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(R->by_key[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < R->n && !strcmp(R->by_key[lo].key, key) ? (long)R->by_key[lo].i : -1;
+}
+
+/* A key twice in one batch: the later requests are invalid (the first keeps it). */
+static void refuse_repeated_keys(run *R)
+{
+    for (size_t k = 1; k < R->n; k++)
+        if (R->by_key[k].key[0] && !strcmp(R->by_key[k - 1].key, R->by_key[k].key))
+            refuse(R, R->by_key[k].i, LEDGER_INVALID);
+}
+
+/* Does the stored row (columns 1.. of lookup_existing) carry the same body as the request? */
+static int same_body(const run *R, const ledger_transfer_req *q, PGresult *r, int row)
+{
+    const char *want_kind = R->expiring ? "expire" : kind_names[q->kind];
+    if (strcmp(PQgetvalue(r, row, 2), want_kind) != 0 || strcmp(PQgetvalue(r, row, 8), q->code ? q->code : "") != 0)
+        return 0;
+    long long amount = atoll(PQgetvalue(r, row, 5));
+    if (q->kind == LEDGER_SINGLE || q->kind == LEDGER_PENDING)
+        return atoll(PQgetvalue(r, row, 3)) == q->debit_account_id &&
+               atoll(PQgetvalue(r, row, 4)) == q->credit_account_id && amount == q->amount &&
+               atoi(PQgetvalue(r, row, 7)) == q->timeout_s;
+    return atoll(PQgetvalue(r, row, 6)) == q->pending_id &&
+           (q->kind != LEDGER_POST || q->amount == 0 || amount == q->amount);
+}
+
+/* Finds the requests whose keys are taken, with one query. A linked batch exists only whole: every
+ * key stored in the same batch, in the same places (then every result is EXISTS); a partial or
+ * different match refuses it. In an independent batch each found key answers for itself, and it
+ * matches only a transfer stored on its own. Returns how many keys were found, -1 on failure. */
+static long lookup_existing(run *R)
 {
     char tid[24];
     snprintf(tid, sizeof tid, "%lld", R->c->tenant_id);
-    size_t found = 0;
-    long long first_batch = -1;
-    int batch_ok = 1;
-    for (size_t i = 0; i < R->n; i++) {
-        const char *p[] = {tid, R->reqs[i].key};
-        PGresult *r = db_query(NULL, "ledger_lookup_key",
-                               "SELECT id, kind, debit_account_id, credit_account_id, amount, coalesce(pending_id, 0), "
-                               "timeout_s, code, coalesce(batch_id, 0) FROM ledger_transfers "
-                               "WHERE tenant_id = $1 AND idempotency_key = $2",
-                               2, p);
-        if (!r)
-            return -1;
-        if (PQntuples(r) == 1) {
-            found++;
-            R->res[i].transfer_id = atoll(PQgetvalue(r, 0, 0));
-            long long batch = atoll(PQgetvalue(r, 0, 8));
-            /* a batch is the same batch when every key is in it, in the same places */
-            if (R->n == 1 ? batch != 0 : (i == 0 ? batch != R->res[0].transfer_id : batch != first_batch))
-                batch_ok = 0;
-            if (i == 0)
-                first_batch = batch;
-            if (same_body(R, &R->reqs[i], r))
-                R->res[i].code = LEDGER_EXISTS;
-            else
-                refuse(R, i, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
-        }
-        PQclear(r);
+    buf keys = {0};
+    arr_open(&keys);
+    for (size_t i = 0; i < R->n; i++)
+        if (live(R, i))
+            arr_text(&keys, R->reqs[i].key);
+    arr_close(&keys);
+    if (keys.oom) {
+        buf_free(&keys);
+        return -1;
     }
-    if (found == 0)
-        return 0;
-    if (found < R->n || !batch_ok) {
+    const char *p[] = {tid, keys.data};
+    PGresult *r = db_query(NULL, "ledger_lookup_keys",
+                           "SELECT idempotency_key, id, kind, debit_account_id, credit_account_id, amount, "
+                           "coalesce(pending_id, 0), timeout_s, code, coalesce(batch_id, 0) FROM ledger_transfers "
+                           "WHERE tenant_id = $1 AND idempotency_key = ANY($2::text[])",
+                           2, p);
+    buf_free(&keys);
+    if (!r)
+        return -1;
+    long found = PQntuples(r);
+    int batch_ok = 1;
+    long long first_batch = -1;
+    for (int row = 0; row < (int)found; row++) {
+        long i = find_key(R, PQgetvalue(r, row, 0));
+        if (i < 0 || !live(R, (size_t)i))
+            continue;
+        long long batch = atoll(PQgetvalue(r, row, 9));
+        R->res[i].transfer_id = atoll(PQgetvalue(r, row, 1));
+        if (R->linked && R->n > 1) {
+            /* the same batch: its first transfer's id is the batch id, shared by all */
+            if (first_batch < 0)
+                first_batch = batch;
+            if (batch == 0 || batch != first_batch || (i == 0 && batch != R->res[0].transfer_id))
+                batch_ok = 0;
+        } else if (batch != 0) {
+            batch_ok = 0;
+        }
+        if (same_body(R, &R->reqs[i], r, row) && (R->linked ? 1 : batch == 0))
+            R->res[i].code = LEDGER_EXISTS;
+        else
+            refuse(R, (size_t)i, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    }
+    PQclear(r);
+    if (R->linked && found > 0 && ((size_t)found < R->n || !batch_ok)) {
         for (size_t i = 0; i < R->n; i++)
             if (R->res[i].code == LEDGER_EXISTS)
-                R->res[i].code = LEDGER_EXISTS_WITH_DIFFERENT_FIELDS;
+                refuse(R, i, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
         R->refused = 1;
     }
-    return 1;
+    return found;
 }
 
 /* Fills plan[i] for a post or void from its pending transfer (immutable, so read unlocked). */
@@ -195,7 +313,7 @@ static int resolve_pending(run *R, size_t i)
 static int check_pending_state(run *R, size_t i)
 {
     for (size_t j = 0; j < i; j++)
-        if (R->reqs[j].kind >= LEDGER_POST && R->reqs[j].pending_id == R->reqs[i].pending_id) {
+        if (live(R, j) && R->reqs[j].kind >= LEDGER_POST && R->reqs[j].pending_id == R->reqs[i].pending_id) {
             refuse(R, i, R->reqs[j].kind == LEDGER_POST ? LEDGER_PENDING_ALREADY_POSTED : LEDGER_PENDING_ALREADY_VOIDED);
             return 0;
         }
@@ -225,31 +343,34 @@ static int cmp_ll(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Locks every account of the batch, in ascending id order so that two batches sharing accounts
- * always queue instead of deadlocking, and loads their totals. */
+/* Locks every account of the live requests, in ascending id order so that two batches sharing
+ * accounts always queue instead of deadlocking, and loads their totals. */
 static int lock_accounts(run *R)
 {
     long long *ids = calloc(2 * R->n, sizeof *ids);
     if (!ids)
         return -1;
     size_t k = 0;
-    for (size_t i = 0; i < R->n; i++) {
-        ids[k++] = R->plan[i].debit;
-        ids[k++] = R->plan[i].credit;
-    }
+    for (size_t i = 0; i < R->n; i++)
+        if (live(R, i)) {
+            ids[k++] = R->plan[i].debit;
+            ids[k++] = R->plan[i].credit;
+        }
     qsort(ids, k, sizeof *ids, cmp_ll);
     buf list = {0};
-    buf_puts(&list, "{");
+    arr_open(&list);
     for (size_t i = 0; i < k; i++)
         if (i == 0 || ids[i] != ids[i - 1])
-            buf_printf(&list, "%s%lld", i ? "," : "", ids[i]);
-    buf_puts(&list, "}");
+            arr_ll(&list, ids[i]);
+    arr_close(&list);
     free(ids);
     const char *p[] = {list.data};
-    PGresult *r = db_query(NULL, "ledger_lock",
-                           "SELECT id, currency, allow_negative, debits_pending, debits_posted, credits_pending, "
-                           "credits_posted FROM ledger_accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
-                           1, p);
+    PGresult *r = list.oom ? NULL
+                           : db_query(NULL, "ledger_lock",
+                                      "SELECT id, currency, allow_negative, debits_pending, debits_posted, "
+                                      "credits_pending, credits_posted FROM ledger_accounts "
+                                      "WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+                                      1, p);
     buf_free(&list);
     if (!r)
         return -1;
@@ -267,15 +388,24 @@ static int lock_accounts(run *R)
     return 0;
 }
 
+/* The locked accounts come back in id order: a binary search finds one. */
 static account *find_account(run *R, long long id)
 {
-    for (size_t i = 0; i < R->nacc; i++)
-        if (R->acc[i].id == id)
-            return &R->acc[i];
+    size_t lo = 0, hi = R->nacc;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (R->acc[mid].id == id)
+            return &R->acc[mid];
+        if (R->acc[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
-/* Applies request i to the locked totals in memory, refusing it when it breaks a rule. */
+/* Applies request i to the locked totals in memory, refusing it when it breaks a rule (then the
+ * totals are left as they were). */
 static void apply(run *R, size_t i)
 {
     const ledger_transfer_req *q = &R->reqs[i];
@@ -326,101 +456,148 @@ static void apply(run *R, size_t i)
     }
 }
 
-static int write_entries(long long transfer_id, const planned *pl)
-{
-    long long ids[2] = {pl->debit, pl->credit};
-    for (int s = 0; s < 2; s++) {
-        char v[10][24];
-        snprintf(v[0], sizeof v[0], "%lld", transfer_id);
-        snprintf(v[1], sizeof v[1], "%lld", ids[s]);
-        for (int t = 0; t < NTOTALS; t++) {
-            snprintf(v[2 + t], sizeof v[2 + t], "%lld", pl->delta[s][t]);
-            snprintf(v[6 + t], sizeof v[6 + t], "%lld", pl->after[s][t]);
-        }
-        const char *p[10];
-        for (int k = 0; k < 10; k++)
-            p[k] = v[k];
-        if (db_exec(NULL, "ledger_entry",
-                    "INSERT INTO ledger_entries (transfer_id, account_id, delta_debits_pending, delta_debits_posted, "
-                    "delta_credits_pending, delta_credits_posted, debits_pending, debits_posted, credits_pending, "
-                    "credits_posted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    10, p) != 1)
-            return -1;
-    }
-    return 0;
-}
+/* The write statement's parameters ($1 is W_TENANT): the transfers' columns, the entries' and the
+ * accounts' new totals, each an array. */
+enum { W_TENANT, W_KEY, W_KIND, W_DEBIT, W_CREDIT, W_CURRENCY, W_AMOUNT, W_PENDING, W_TIMEOUT, W_CODE, W_BATCH,
+       W_E_KEY, W_E_ACCOUNT, W_E_TOTALS, W_A_ID = W_E_TOTALS + 2 * NTOTALS, W_A_TOTALS, W_NPARAMS = W_A_TOTALS + NTOTALS };
 
-/* Inserts transfer i; 0, RUN_KEY_RACE when its key appeared meanwhile, -1 on failure. */
-static int write_transfer(run *R, size_t i, long long batch_id)
+/* Writes every live request's transfer and two entries and the accounts' new totals in one
+ * statement: a single round trip however long the batch. 0, RUN_KEY_RACE when one of the keys
+ * appeared meanwhile (the statement's work is then rolled back with the transaction), -1 on failure. */
+static int write_batch(run *R, long long batch_id)
 {
-    const ledger_transfer_req *q = &R->reqs[i];
-    const planned *pl = &R->plan[i];
-    char tid[24], deb[24], cre[24], amt[24], pid[24], tmo[16], bid[24];
+    buf a[W_NPARAMS];
+    memset(a, 0, sizeof a);
+    for (int k = W_KEY; k < W_NPARAMS; k++)
+        if (k != W_BATCH)
+            arr_open(&a[k]);
+    size_t nlive = 0;
+    for (size_t i = 0; i < R->n; i++) {
+        if (!live(R, i))
+            continue;
+        const ledger_transfer_req *q = &R->reqs[i];
+        const planned *pl = &R->plan[i];
+        nlive++;
+        arr_text(&a[W_KEY], q->key);
+        arr_text(&a[W_KIND], pl->kind);
+        arr_ll(&a[W_DEBIT], pl->debit);
+        arr_ll(&a[W_CREDIT], pl->credit);
+        arr_text(&a[W_CURRENCY], pl->currency);
+        arr_ll(&a[W_AMOUNT], pl->amount);
+        if (q->pending_id)
+            arr_ll(&a[W_PENDING], q->pending_id);
+        else
+            arr_null(&a[W_PENDING]);
+        arr_ll(&a[W_TIMEOUT], q->timeout_s);
+        arr_text(&a[W_CODE], q->code ? q->code : "");
+        long long acc[2] = {pl->debit, pl->credit};
+        for (int s = 0; s < 2; s++) {
+            arr_text(&a[W_E_KEY], q->key);
+            arr_ll(&a[W_E_ACCOUNT], acc[s]);
+            for (int t = 0; t < NTOTALS; t++) {
+                arr_ll(&a[W_E_TOTALS + t], pl->delta[s][t]);
+                arr_ll(&a[W_E_TOTALS + NTOTALS + t], pl->after[s][t]);
+            }
+        }
+    }
+    for (size_t i = 0; i < R->nacc; i++)
+        if (R->acc[i].touched) {
+            arr_ll(&a[W_A_ID], R->acc[i].id);
+            for (int t = 0; t < NTOTALS; t++)
+                arr_ll(&a[W_A_TOTALS + t], R->acc[i].t[t]);
+        }
+    char tid[24], bid[24];
     snprintf(tid, sizeof tid, "%lld", R->c->tenant_id);
-    snprintf(deb, sizeof deb, "%lld", pl->debit);
-    snprintf(cre, sizeof cre, "%lld", pl->credit);
-    snprintf(amt, sizeof amt, "%lld", pl->amount);
-    snprintf(pid, sizeof pid, "%lld", q->pending_id);
-    snprintf(tmo, sizeof tmo, "%d", q->timeout_s);
     snprintf(bid, sizeof bid, "%lld", batch_id);
-    const char *p[] = {tid, q->key, pl->kind, deb, cre, pl->currency, amt, q->pending_id ? pid : NULL, tmo,
-                       batch_id ? bid : NULL, q->code ? q->code : "", batch_id && i == 0 ? bid : NULL};
-    /* the first of a linked batch takes the id reserved as the batch's */
-    PGresult *r = db_query(NULL, "ledger_insert",
-                           "INSERT INTO ledger_transfers (id, tenant_id, idempotency_key, kind, debit_account_id, "
-                           "credit_account_id, currency, amount, pending_id, timeout_s, timeout_at, batch_id, code) "
-                           "VALUES (coalesce($12::bigint, nextval('ledger_transfers_id_seq')), "
-                           "$1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                           "CASE WHEN $9 > 0 THEN now() + $9 * interval '1 second' END, $10, $11) "
-                           "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
-                           12, p);
+    const char *p[W_NPARAMS];
+    int oom = 0;
+    for (int k = 0; k < W_NPARAMS; k++) {
+        if (k != W_TENANT && k != W_BATCH)
+            arr_close(&a[k]);
+        oom |= a[k].oom;
+        p[k] = a[k].data;
+    }
+    p[W_TENANT] = tid;
+    p[W_BATCH] = batch_id ? bid : NULL;
+    /* The first transfer of a linked batch takes the id reserved as the batch's. Entries follow
+     * their transfers' order, so an account's last entry holds its final totals; the foreign keys
+     * from entries to transfers are checked at the end of the statement, after both inserts. */
+    PGresult *r = oom ? NULL : db_query(NULL, "ledger_write",
+        "WITH v AS (SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], "
+        "  $7::bigint[], $8::bigint[], $9::int[], $10::text[]) WITH ORDINALITY "
+        "  AS v(key, kind, debit, credit, currency, amount, pending_id, timeout_s, code, ord)), "
+        "t AS (INSERT INTO ledger_transfers (id, tenant_id, idempotency_key, kind, debit_account_id, "
+        "  credit_account_id, currency, amount, pending_id, timeout_s, timeout_at, batch_id, code) "
+        "  SELECT CASE WHEN v.ord = 1 AND $11::bigint IS NOT NULL THEN $11::bigint "
+        "  ELSE nextval('ledger_transfers_id_seq') END, $1::bigint, v.key, v.kind, v.debit, v.credit, v.currency, "
+        "  v.amount, v.pending_id, v.timeout_s, "
+        "  CASE WHEN v.timeout_s > 0 THEN now() + v.timeout_s * interval '1 second' END, $11::bigint, v.code "
+        "  FROM v ORDER BY v.ord "
+        "  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id, idempotency_key), "
+        "e AS (INSERT INTO ledger_entries (transfer_id, account_id, delta_debits_pending, delta_debits_posted, "
+        "  delta_credits_pending, delta_credits_posted, debits_pending, debits_posted, credits_pending, "
+        "  credits_posted) SELECT t.id, x.account, x.d0, x.d1, x.d2, x.d3, x.a0, x.a1, x.a2, x.a3 "
+        "  FROM unnest($12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], "
+        "  $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[]) WITH ORDINALITY "
+        "  AS x(key, account, d0, d1, d2, d3, a0, a1, a2, a3, ord) "
+        "  JOIN t ON t.idempotency_key = x.key ORDER BY x.ord RETURNING 1), "
+        "u AS (UPDATE ledger_accounts a SET debits_pending = x.dp, debits_posted = x.dpo, credits_pending = x.cp, "
+        "  credits_posted = x.cpo FROM unnest($22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], "
+        "  $26::bigint[]) AS x(id, dp, dpo, cp, cpo) WHERE a.id = x.id RETURNING 1) "
+        "SELECT v.ord, t.id, (SELECT count(*) FROM e), (SELECT count(*) FROM u) "
+        "FROM t JOIN v ON v.key = t.idempotency_key ORDER BY v.ord",
+        W_NPARAMS, p);
+    for (int k = 0; k < W_NPARAMS; k++)
+        buf_free(&a[k]);
     if (!r)
         return -1;
     int rows = PQntuples(r);
-    if (rows == 1)
-        R->res[i].transfer_id = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    if (rows != 1) {
+    if ((size_t)rows != nlive) {
+        PQclear(r);
         R->key_race = 1;
         return RUN_KEY_RACE;
     }
-    return write_entries(R->res[i].transfer_id, pl);
-}
-
-static int update_accounts(run *R)
-{
-    for (size_t i = 0; i < R->nacc; i++) {
-        account *a = &R->acc[i];
-        if (!a->touched)
-            continue;
-        char v[5][24];
-        snprintf(v[0], sizeof v[0], "%lld", a->id);
-        for (int t = 0; t < NTOTALS; t++)
-            snprintf(v[1 + t], sizeof v[1 + t], "%lld", a->t[t]);
-        const char *p[] = {v[0], v[1], v[2], v[3], v[4]};
-        if (db_exec(NULL, "ledger_account_totals",
-                    "UPDATE ledger_accounts SET debits_pending = $2, debits_posted = $3, credits_pending = $4, "
-                    "credits_posted = $5 WHERE id = $1",
-                    5, p) != 1)
-            return -1;
+    /* row k is the k-th live request (ordinality counts live requests only) */
+    size_t i = 0;
+    for (int row = 0; row < rows; row++, i++) {
+        while (!live(R, i))
+            i++;
+        R->res[i].transfer_id = atoll(PQgetvalue(r, row, 1));
     }
-    return 0;
+    int entries_ok = rows == 0 || atoll(PQgetvalue(r, 0, 2)) == 2 * rows;
+    PQclear(r);
+    return entries_ok ? 0 : -1;
 }
 
 static int audit_batch(run *R)
 {
     json_t *ids = json_array();
+    const char *currency = NULL;
+    int mixed = 0;
+    size_t first = R->n;
     for (size_t i = 0; i < R->n; i++)
-        json_array_append_new(ids, json_integer(R->res[i].transfer_id));
-    json_t *after = json_pack("{s:o, s:s}", "transfers", ids, "currency", R->plan[0].currency);
+        if (live(R, i)) {
+            json_array_append_new(ids, json_integer(R->res[i].transfer_id));
+            if (first == R->n)
+                first = i;
+            if (currency && strcmp(currency, R->plan[i].currency) != 0)
+                mixed = 1;
+            currency = R->plan[i].currency;
+        }
+    json_t *after = json_pack("{s:o}", "transfers", ids);
+    if (after && currency && !mixed)
+        json_object_set_new(after, "currency", json_string(currency));
     char id[24];
-    snprintf(id, sizeof id, "%lld", R->res[0].transfer_id);
+    snprintf(id, sizeof id, "%lld", first < R->n ? R->res[first].transfer_id : 0LL);
     int rc = after ? audit_record(R->c, R->expiring ? "ledger.expire" : "ledger.transfer", "ledger_transfer", id,
                                   NULL, after)
                    : -1;
     json_decref(after);
     return rc;
 }
+
+/* Is the run over because a linked batch was refused? */
+#define LINKED_REFUSED(R) ((R)->linked && (R)->refused)
 
 static int transfer_tx(void *arg)
 {
@@ -433,14 +610,20 @@ static int transfer_tx(void *arg)
     for (size_t i = 0; i < R->n; i++)
         if (!req_valid(&R->reqs[i]))
             refuse(R, i, LEDGER_INVALID);
-    if (R->refused)
+    if (LINKED_REFUSED(R))
         return RUN_REFUSED;
-    int existing = lookup_existing(R);
-    if (existing < 0)
+    refuse_repeated_keys(R);
+    if (LINKED_REFUSED(R))
+        return RUN_REFUSED;
+    long found = lookup_existing(R);
+    if (found < 0)
         return -1;
-    if (existing)
-        return R->refused ? RUN_REFUSED : 0;
+    if (LINKED_REFUSED(R))
+        return RUN_REFUSED;
+    size_t nlive = 0;
     for (size_t i = 0; i < R->n; i++) {
+        if (!live(R, i))
+            continue;
         const ledger_transfer_req *q = &R->reqs[i];
         planned *pl = &R->plan[i];
         pl->kind = R->expiring ? "expire" : kind_names[q->kind];
@@ -450,48 +633,59 @@ static int transfer_tx(void *arg)
             pl->amount = q->amount;
             if (pl->debit == pl->credit)
                 refuse(R, i, LEDGER_ACCOUNTS_MUST_BE_DIFFERENT);
-        } else if (resolve_pending(R, i) < 0)
+        } else if (resolve_pending(R, i) < 0) {
             return -1;
+        }
+        nlive += live(R, i);
     }
-    if (R->refused)
+    if (LINKED_REFUSED(R))
         return RUN_REFUSED;
+    if (nlive == 0)
+        return 0; /* everything exists already or was refused: nothing to write */
     if (lock_accounts(R) < 0)
         return -1;
-    for (size_t i = 0; i < R->n && !R->refused; i++) {
+    nlive = 0;
+    for (size_t i = 0; i < R->n && !LINKED_REFUSED(R); i++) {
+        if (!live(R, i))
+            continue;
         if (R->reqs[i].kind >= LEDGER_POST && check_pending_state(R, i) < 0)
             return -1;
-        if (!R->refused)
+        if (live(R, i))
             apply(R, i);
+        nlive += live(R, i);
     }
-    if (R->refused)
+    if (LINKED_REFUSED(R))
         return RUN_REFUSED;
+    if (nlive == 0)
+        return 0;
     long long batch_id = 0;
-    if (R->n > 1) {
+    if (R->linked && R->n > 1) {
         PGresult *r = db_query(NULL, "ledger_batch_id", "SELECT nextval('ledger_transfers_id_seq')", 0, NULL);
         if (!r)
             return -1;
         batch_id = atoll(PQgetvalue(r, 0, 0));
         PQclear(r);
     }
-    for (size_t i = 0; i < R->n; i++) {
-        int rc = write_transfer(R, i, batch_id);
-        if (rc)
-            return rc;
-    }
-    if (update_accounts(R) < 0 || audit_batch(R) < 0)
-        return -1;
-    return 0;
+    int rc = write_batch(R, batch_id);
+    if (rc)
+        return rc;
+    return audit_batch(R) < 0 ? -1 : 0;
 }
 
-static int run_batch(const ctx *c, const ledger_transfer_req *reqs, size_t n, ledger_result *results, int expiring)
+static int run_batch(const ctx *c, const ledger_transfer_req *reqs, size_t n, ledger_result *results, int expiring,
+                     int linked)
 {
     if (n == 0)
         return 0;
-    run R = {.c = c, .reqs = reqs, .n = n, .res = results, .expiring = expiring};
-    R.plan = calloc(n, sizeof *R.plan);
-    R.acc = calloc(2 * n, sizeof *R.acc);
+    run R = {.c = c, .reqs = reqs, .n = n, .res = results, .expiring = expiring, .linked = linked};
     int rc = -1;
-    if (R.plan && R.acc && c->tenant_id > 0) {
+    if (n <= LEDGER_MAX_BATCH) {
+        R.plan = calloc(n, sizeof *R.plan);
+        R.acc = calloc(2 * n, sizeof *R.acc);
+        R.by_key = calloc(n, sizeof *R.by_key);
+    }
+    if (R.plan && R.acc && R.by_key && c->tenant_id > 0) {
+        sort_keys(&R);
         /* a key taken by a concurrent batch between our lookup and our insert: the next run
          * finds it and answers EXISTS (or a conflict) */
         for (int attempt = 0; attempt < 3; attempt++) {
@@ -502,6 +696,7 @@ static int run_batch(const ctx *c, const ledger_transfer_req *reqs, size_t n, le
     }
     free(R.plan);
     free(R.acc);
+    free(R.by_key);
     if (rc == RUN_REFUSED) {
         for (size_t i = 0; i < n; i++)
             if (results[i].code == LEDGER_OK || results[i].code == LEDGER_EXISTS) {
@@ -515,12 +710,17 @@ static int run_batch(const ctx *c, const ledger_transfer_req *reqs, size_t n, le
             results[i] = (ledger_result){LEDGER_DB_ERROR, 0};
         return -1;
     }
-    return 0;
+    return R.refused ? 1 : 0;
 }
 
 int ledger_transfer(const ctx *c, const ledger_transfer_req *reqs, size_t n, ledger_result *results)
 {
-    return run_batch(c, reqs, n, results, 0);
+    return run_batch(c, reqs, n, results, 0, 1);
+}
+
+int ledger_transfer_each(const ctx *c, const ledger_transfer_req *reqs, size_t n, ledger_result *results)
+{
+    return run_batch(c, reqs, n, results, 0, 0);
 }
 
 long ledger_expire(time_t now)
@@ -544,7 +744,7 @@ long ledger_expire(time_t now)
         snprintf(key, sizeof key, "expire:%lld", id);
         ledger_transfer_req q = {.key = key, .kind = LEDGER_VOID, .pending_id = id, .code = "timeout"};
         ledger_result res;
-        int rc = run_batch(&c, &q, 1, &res, 1);
+        int rc = run_batch(&c, &q, 1, &res, 1, 1);
         if (rc < 0)
             failed = 1;
         else if (res.code == LEDGER_OK)

@@ -55,12 +55,24 @@ typedef struct ledger_result {
  * fails. currency is "BRL", "USDT" or "BTC". */
 long long ledger_account_open(const ctx *c, const char *currency, const char *code, int allow_negative);
 
+/* The most requests one call takes (TigerBeetle's batch size); a longer batch is refused whole:
+ * -1 with every result LEDGER_DB_ERROR, as nothing was decided. */
+#define LEDGER_MAX_BATCH 8190
+
 /* Applies reqs[0..n) for c->tenant_id in one transaction: with n > 1 they are linked, all applied
  * or none. results[i] tells each one's outcome. Returns 0 when every one is OK or EXISTS, 1 when
  * the batch was refused (nothing written; the failing ones carry their reason and the others
  * LEDGER_LINKED_EVENT_FAILED), -1 on a database failure (all LEDGER_DB_ERROR). A new batch
- * writes one audit record ("ledger.transfer") in the same transaction. */
+ * writes one audit record ("ledger.transfer") in the same transaction. A key used twice in one
+ * batch makes the later request LEDGER_INVALID. */
 int ledger_transfer(const ctx *c, const ledger_transfer_req *reqs, size_t n, ledger_result *results);
+
+/* The same in one transaction, but each request succeeds or fails on its own, in order (a later
+ * one sees the balances the earlier ones left): payouts, settlements, many clients' transfers
+ * gathered into one round of statements. Returns 0 when every one is OK or EXISTS, 1 when some
+ * were refused (the others are applied), -1 on a database failure (nothing applied, all
+ * LEDGER_DB_ERROR). One audit record lists the new transfers. */
+int ledger_transfer_each(const ctx *c, const ledger_transfer_req *reqs, size_t n, ledger_result *results);
 
 /* Voids every pending transfer whose timeout is at or before now, each in its own transaction.
  * Returns how many were voided, or -1 on a database failure. For the worker or botctl. */

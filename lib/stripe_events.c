@@ -177,16 +177,6 @@ static long long link_customer(job *j, long long tenant, const char *customer)
     return tenant;
 }
 
-/* The customer's tenant, linking it from the object's hint when it is not mapped yet. */
-static long long resolve_tenant(job *j, const char *customer, json_t *obj)
-{
-    long long t = customer_tenant(j, customer);
-    if (t != 0)
-        return t;
-    long long hint = tenant_hint(obj);
-    return hint ? link_customer(j, hint, customer) : 0;
-}
-
 static int apply_checkout(job *j, json_t *obj)
 {
     const char *customer = ref_id(obj, "customer");
@@ -229,16 +219,23 @@ static int apply_subscription(job *j, json_t *obj)
     json_t *period_end = json_object_get(obj, "current_period_end");
     if (!json_is_integer(period_end)) /* API versions from 2025-03 carry it on the item */
         period_end = json_object_get(item, "current_period_end");
-    long long tenant = resolve_tenant(j, customer, obj);
-    if (tenant == FAIL)
-        return FAIL;
-    const char *ps[] = {sub};
+    /* one round trip: the customer's tenant and the stored subscription, locked for the audit's before */
+    const char *ps[] = {sub, customer};
     PGresult *old = db_query(a, "stripe_sub_before",
-                             "SELECT status, COALESCE(plan, ''), cancel_at_period_end FROM subscriptions"
-                             " WHERE stripe_subscription_id = $1 FOR UPDATE",
-                             1, ps);
+                             "SELECT (SELECT tenant_id FROM stripe_customers WHERE customer_id = $2), s.status,"
+                             " s.plan, s.cancel_at_period_end FROM (SELECT 1) one LEFT JOIN"
+                             " (SELECT status, COALESCE(plan, '') AS plan, cancel_at_period_end FROM subscriptions"
+                             "  WHERE stripe_subscription_id = $1 FOR UPDATE) s ON true",
+                             2, ps);
     if (!old)
         return FAIL;
+    long long tenant = PQgetisnull(old, 0, 0) ? 0 : atoll(PQgetvalue(old, 0, 0));
+    if (!tenant && tenant_hint(obj)) {
+        tenant = link_customer(j, tenant_hint(obj), customer);
+        if (tenant == FAIL)
+            return FAIL;
+    }
+    int existed = !PQgetisnull(old, 0, 1);
     const char *p[] = {tenant > 0 ? num(a, tenant) : NULL,
                        sub,
                        customer,
@@ -268,10 +265,10 @@ static int apply_subscription(job *j, json_t *obj)
         return STRIPE_EV_STALE;
     long long owner = PQgetisnull(r, 0, 0) ? 0 : atoll(PQgetvalue(r, 0, 0));
     j->c.tenant_id = owner;
-    json_t *before = PQntuples(old) ? json_pack("{s:s, s:s, s:b}", "status", PQgetvalue(old, 0, 0), "plan",
-                                                PQgetvalue(old, 0, 1), "cancel_at_period_end",
-                                                PQgetvalue(old, 0, 2)[0] == 't')
-                                    : NULL;
+    json_t *before = existed ? json_pack("{s:s, s:s, s:b}", "status", PQgetvalue(old, 0, 1), "plan",
+                                         PQgetvalue(old, 0, 2), "cancel_at_period_end",
+                                         PQgetvalue(old, 0, 3)[0] == 't')
+                             : NULL;
     json_t *after = json_pack("{s:s, s:s, s:b, s:s, s:s}", "status", status, "plan", plan ? plan : "",
                               "cancel_at_period_end", !strcmp(p[7], "true"), "event", j->id, "type", j->type);
     int rc = audit_record(&j->c, "billing.subscription_update", "subscription", sub, before, after);
@@ -326,6 +323,19 @@ static int apply_invoice(job *j, json_t *obj, const char *state)
     return rc < 0 ? FAIL : STRIPE_EV_APPLIED;
 }
 
+static const char *const handled_types[] = {
+    "checkout.session.completed",    "customer.subscription.created", "customer.subscription.updated",
+    "customer.subscription.deleted", "customer.subscription.trial_will_end", "invoice.paid",
+    "invoice.payment_failed",        "invoice.payment_action_required"};
+
+static int handled_type(const char *type)
+{
+    for (size_t i = 0; i < sizeof handled_types / sizeof handled_types[0]; i++)
+        if (!strcmp(type, handled_types[i]))
+            return 1;
+    return 0;
+}
+
 static int dispatch(job *j)
 {
     json_t *obj = json_object_get(json_object_get(j->ev, "data"), "object");
@@ -354,17 +364,24 @@ static int process_tx(void *arg)
     arena *a = j->c.a;
     j->c.tenant_id = 0;
     j->invalid = 0;
+    /* a type we do not handle is stored with its outcome at once: one statement */
+    int handled = handled_type(j->type);
     const char *p[] = {j->id, j->type, num(a, j->created),
-                       json_is_true(json_object_get(j->ev, "livemode")) ? "true" : "false", j->raw};
+                       json_is_true(json_object_get(j->ev, "livemode")) ? "true" : "false", j->raw,
+                       handled ? NULL : stripe_event_outcome_name(STRIPE_EV_IGNORED)};
     PGresult *r = db_query(a, "stripe_event_insert",
-                           "INSERT INTO stripe_events (event_id, type, created, livemode, payload)"
-                           " VALUES ($1, $2, $3::bigint, $4::boolean, $5::jsonb)"
+                           "INSERT INTO stripe_events (event_id, type, created, livemode, payload, outcome)"
+                           " VALUES ($1, $2, $3::bigint, $4::boolean, $5::jsonb, COALESCE($6, 'received'))"
                            " ON CONFLICT (event_id) DO NOTHING RETURNING 1",
-                           5, p);
+                           6, p);
     if (!r)
         return FAIL;
     if (!PQntuples(r)) {
         j->outcome = STRIPE_EV_DUPLICATE;
+        return 0;
+    }
+    if (!handled) {
+        j->outcome = STRIPE_EV_IGNORED;
         return 0;
     }
     int o = dispatch(j);

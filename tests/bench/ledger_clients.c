@@ -8,8 +8,11 @@
  *                                                  client retries an interrupted op with the same body)
  *                                                  or a read; prints "ack KEY ID", "refused KEY CODE",
  *                                                  "read SUM MIN", "done N"
- *   ledger_clients bench TENANT IDS CLIENTS OPS     CLIENTS processes x OPS transfers among IDS: prints
- *                                                  "transfers N seconds S per_s R p50_ms A p99_ms B"
+ *   ledger_clients bench TENANT IDS CLIENTS OPS [BATCH]  CLIENTS processes x OPS calls among IDS, each call
+ *                                                  one transfer (ledger_transfer) or BATCH independent
+ *                                                  ones (ledger_transfer_each): prints "ops N seconds S
+ *                                                  per_s R p50_ms A p99_ms B" (N and R count transfers;
+ *                                                  the latencies are per call)
  *   ledger_clients floor CLIENTS OPS                the same shape with one bare INSERT per op (a temp table)
  * The database is BCF_TEST_DSN. */
 #include "config.h"
@@ -180,10 +183,10 @@ static int cmp_double(const void *a, const void *b)
 
 /* CLIENTS forked processes x OPS operations; each writes its latencies to a pipe. With tenant > 0
  * an operation is a ledger transfer, otherwise one autocommitted INSERT into a temp table. */
-static int timed(long long tenant, int clients, long ops)
+static int timed(long long tenant, int clients, long ops, int batch)
 {
-    if (clients < 1 || clients > 256 || ops < 1)
-        die("CLIENTS(1..256) OPS(>0)");
+    if (clients < 1 || clients > 256 || ops < 1 || batch < 1 || batch > LEDGER_MAX_BATCH)
+        die("CLIENTS(1..256) OPS(>0) BATCH(1..8190)");
     int fds[2];
     if (pipe(fds) < 0)
         die("pipe");
@@ -210,11 +213,19 @@ static int timed(long long tenant, int clients, long ops)
                 if (PQresultStatus(r) != PGRES_COMMAND_OK)
                     _exit(3);
                 PQclear(r);
-            } else {
+            } else if (batch == 1) {
                 char key[96];
                 ledger_transfer_req q = op_transfer(name, op, key, sizeof key);
                 ledger_result res;
                 if (ledger_transfer(&c, &q, 1, &res) < 0)
+                    _exit(3);
+            } else {
+                ledger_transfer_req q[batch];
+                ledger_result res[batch];
+                char keys[batch][96];
+                for (int k = 0; k < batch; k++)
+                    q[k] = op_transfer(name, op * batch + k, keys[k], sizeof keys[k]);
+                if (ledger_transfer_each(&c, q, (size_t)batch, res) < 0)
                     _exit(3);
             }
             lat[op] = mono_s() - s;
@@ -246,7 +257,8 @@ static int timed(long long tenant, int clients, long ops)
     if (failed || got != total * sizeof *all)
         die("a client failed");
     qsort(all, total, sizeof *all, cmp_double);
-    printf("ops %zu seconds %.3f per_s %.0f p50_ms %.3f p99_ms %.3f\n", total, secs, (double)total / secs,
+    printf("ops %zu seconds %.3f per_s %.0f p50_ms %.3f p99_ms %.3f\n", total * (size_t)batch, secs,
+           (double)total * batch / secs,
            all[total / 2] * 1e3, all[(size_t)((double)total * 0.99)] * 1e3);
     free(all);
     return 0;
@@ -263,11 +275,11 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "client") && argc == 7) {
         parse_ids(argv[3]);
         rc = client(atoll(argv[2]), argv[4], atol(argv[5]), atol(argv[6]));
-    } else if (!strcmp(argv[1], "bench") && argc == 6) {
+    } else if (!strcmp(argv[1], "bench") && (argc == 6 || argc == 7)) {
         parse_ids(argv[3]);
-        rc = timed(atoll(argv[2]), atoi(argv[4]), atol(argv[5]));
+        rc = timed(atoll(argv[2]), atoi(argv[4]), atol(argv[5]), argc == 7 ? atoi(argv[6]) : 1);
     } else if (!strcmp(argv[1], "floor") && argc == 4)
-        rc = timed(0, atoi(argv[2]), atol(argv[3]));
+        rc = timed(0, atoi(argv[2]), atol(argv[3]), 1);
     else
         die("bad arguments (see the top of tests/bench/ledger_clients.c)");
     db_close();

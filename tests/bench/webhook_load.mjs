@@ -10,6 +10,7 @@ const secret = process.env.BCF_STRIPE_WEBHOOK_SECRET ?? '';
 const url = new URL(baseUrl);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number(conns) });
 const tenants = tenantCsv.split(',').filter(Boolean);
+const SUBS = tenants.length || 500;
 const run = randomBytes(4).toString('hex');
 const base = Math.floor(Date.now() / 1000) - 86400;
 const sent = [];
@@ -20,17 +21,21 @@ function nextEvent() {
   const r = Math.random();
   if (r < 0.2 && sent.length) return sent[Math.floor(Math.random() * sent.length)];
   const n = ++seq;
-  const sub = `sub_bench${run}x${n % 500}`;
-  const cus = `cus_bench${run}x${n % 500}`;
-  const created = base + n;
+  // one customer and one subscription per tenant, as the product maps them (a tenant has one customer);
+  // the same ids in the warm-up and the measured run, and created is the clock, so neither run's
+  // events are stale for the other
+  const k = n % SUBS;
+  const sub = `sub_bench${k}`;
+  const cus = `cus_bench${k}`;
+  const created = Math.floor(Date.now() / 1000);
   let type;
   let object;
   if (r < 0.6) {
-    type = n % 500 === n ? 'customer.subscription.created' : 'customer.subscription.updated';
+    type = k === n ? 'customer.subscription.created' : 'customer.subscription.updated';
     object = {
       id: sub, object: 'subscription', customer: cus, status: n % 7 ? 'active' : 'past_due', cancel_at_period_end: false,
       current_period_end: base + 30 * 86400, trial_end: null,
-      metadata: tenants.length ? { tenant_id: tenants[n % tenants.length] } : {},
+      metadata: tenants.length ? { tenant_id: tenants[k] } : {},
       items: { object: 'list', data: [{ id: `si_${sub}`, price: { id: n % 3 ? 'price_bench_pro' : 'price_bench_ent', object: 'price' } }] },
     };
   } else if (r < 0.8) {
@@ -39,7 +44,7 @@ function nextEvent() {
   } else if (r < 0.9) {
     type = 'checkout.session.completed';
     object = { id: `cs_bench_${run}_${n}`, object: 'checkout.session', mode: 'subscription', customer: cus, subscription: sub,
-      client_reference_id: tenants.length ? tenants[n % tenants.length] : null };
+      client_reference_id: tenants.length ? tenants[k] : null };
   } else {
     type = 'charge.succeeded';
     object = { id: `ch_bench_${run}_${n}`, object: 'charge' };

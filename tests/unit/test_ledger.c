@@ -168,6 +168,65 @@ START_TEST(test_linked_all_or_nothing)
 }
 END_TEST
 
+/* ledger_transfer_each: one transaction, each request on its own, in order; a retry answers
+ * each from its first result; a key twice in a batch is refused; batches share accounts. */
+START_TEST(test_independent_batch)
+{
+    ledger_transfer_req batch[5] = {move("e-1", alice, bob, 600), move("e-2", alice, carol, 600),
+                                    move("e-3", bob, carol, 100), move("e-1", alice, bob, 600),
+                                    move("e-4", carol, alice, 700)};
+    ledger_result res[5];
+    long long rows = tenant_rows();
+    ck_assert_int_eq(ledger_transfer_each(&c, batch, 5, res), 1);
+    ck_assert_int_eq(res[0].code, LEDGER_OK);
+    ck_assert_int_eq(res[1].code, LEDGER_EXCEEDS_CREDITS); /* alice has 400 left after e-1 */
+    ck_assert_int_eq(res[2].code, LEDGER_OK);              /* bob spends what e-1 gave him */
+    ck_assert_int_eq(res[3].code, LEDGER_INVALID);         /* e-1 again in the same batch */
+    ck_assert_int_eq(res[4].code, LEDGER_EXCEEDS_CREDITS); /* carol has 100 */
+    ck_assert_int_gt(res[0].transfer_id, 0);
+    ck_assert_int_gt(res[2].transfer_id, res[0].transfer_id); /* ids follow the batch's order */
+    ck_assert_int_eq(tenant_rows(), rows + 2 * 1000 + 4);
+    ck_assert_int_eq(available(alice), 400);
+    ck_assert_int_eq(available(bob), 500);
+    ck_assert_int_eq(available(carol), 100);
+    long long first = res[0].transfer_id;
+    /* the same batch again: the applied ones exist, the refused ones are tried afresh */
+    batch[1].amount = 400;
+    ck_assert_int_eq(ledger_transfer_each(&c, batch, 5, res), 1);
+    ck_assert_int_eq(res[0].code, LEDGER_EXISTS);
+    ck_assert_int_eq(res[0].transfer_id, first);
+    ck_assert_int_eq(res[1].code, LEDGER_OK);
+    ck_assert_int_eq(res[2].code, LEDGER_EXISTS);
+    ck_assert_int_eq(res[3].code, LEDGER_INVALID);
+    ck_assert_int_eq(res[4].code, LEDGER_EXCEEDS_CREDITS); /* carol has 500: still short of 700 */
+    ck_assert_int_eq(available(alice), 0);
+    ck_assert_int_eq(available(carol), 500);
+    /* a transfer stored on its own is a different request inside a linked batch, and the other way round */
+    ledger_transfer_req linked[2] = {batch[0], move("e-5", carol, bob, 1)};
+    ck_assert_int_eq(ledger_transfer(&c, linked, 2, res), 1);
+    ck_assert_int_eq(res[0].code, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    ledger_transfer_req pair[2] = {move("e-6", carol, bob, 1), move("e-7", carol, bob, 1)};
+    ck_assert_int_eq(ledger_transfer(&c, pair, 2, res), 0);
+    ck_assert_int_eq(ledger_transfer_each(&c, pair, 2, res), 1);
+    ck_assert_int_eq(res[0].code, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    /* every request valid and new: 0, and one audit record for them all */
+    ledger_transfer_req ok[3] = {move("e-8", carol, bob, 1), move("e-9", bob, carol, 2), move("e-10", carol, bob, 3)};
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log WHERE tenant_id = %lld AND action = 'ledger.transfer'",
+             c.tenant_id);
+    long long audits = sql_ll(sql);
+    ck_assert_int_eq(ledger_transfer_each(&c, ok, 3, res), 0);
+    ck_assert_int_eq(sql_ll(sql), audits + 1);
+    /* a linked batch repeating a key is refused whole */
+    ledger_transfer_req twice[2] = {move("e-11", carol, bob, 1), move("e-11", carol, bob, 1)};
+    ck_assert_int_eq(ledger_transfer(&c, twice, 2, res), 1);
+    ck_assert_int_eq(res[0].code, LEDGER_LINKED_EVENT_FAILED);
+    ck_assert_int_eq(res[1].code, LEDGER_INVALID);
+    int problems = 0;
+    ck_assert_int_eq(ledger_verify(count_problem, &problems), 0);
+}
+END_TEST
+
 START_TEST(test_two_phase)
 {
     long long p1, p2, p3;
@@ -328,6 +387,7 @@ int main(void)
     tcase_add_test(tc, test_idempotent_retry_and_conflict);
     tcase_add_test(tc, test_refusals_write_nothing);
     tcase_add_test(tc, test_linked_all_or_nothing);
+    tcase_add_test(tc, test_independent_batch);
     tcase_add_test(tc, test_two_phase);
     tcase_add_test(tc, test_verify_and_append_only);
     tcase_add_test(tc, test_concurrent_writers);
