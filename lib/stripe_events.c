@@ -1,7 +1,6 @@
-/* stripe_events.c — one Stripe event, one transaction: the event row claims its id (a redelivery
- * finds it and stops), then its effect is applied only if no newer event already set that state. */
+/* stripe_events.c — one Stripe event, one call: checked and taken apart here, then stored under its
+ * id and applied in one transaction by sql/0022's functions, only if no newer event set that state. */
 #include "stripe_events.h"
-#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -16,11 +15,9 @@ typedef struct job {
     json_t *ev;
     const char *id, *type;
     long long created;
-    int outcome;
-    int invalid;     /* the event lacks what its type needs: roll back, answer 400 */
 } job;
 
-enum { FAIL = -1 };
+enum { FAIL = STRIPE_EV_FAILED }; /* the database failed: nothing stored */
 
 static const char *str(json_t *o, const char *k)
 {
@@ -102,92 +99,58 @@ static long long tenant_hint(json_t *obj)
     return atoll(s);
 }
 
-/* The tenant mapped to customer: > 0, 0 when none, FAIL when the database failed. */
-static long long customer_tenant(job *j, const char *customer)
+/* The event's state machine runs in PostgreSQL (sql/0022_stripe_apply.sql): one call stores the
+ * event under its id and applies it in one transaction, one round trip. Here the event is checked
+ * and its fields taken out, so that a malformed one is a 400 that stores nothing. */
+
+static int outcome_from_name(const char *s)
 {
-    const char *p[] = {customer};
-    PGresult *r = db_query(j->c.a, "stripe_customer_tenant", "SELECT tenant_id FROM stripe_customers WHERE customer_id = $1",
-                           1, p);
-    if (!r)
-        return FAIL;
-    return PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    static const int all[] = {STRIPE_EV_APPLIED, STRIPE_EV_STALE, STRIPE_EV_UNMATCHED, STRIPE_EV_IGNORED,
+                              STRIPE_EV_DUPLICATE};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!strcmp(s, stripe_event_outcome_name(all[i])))
+            return all[i];
+    return FAIL;
 }
 
-/* Sets the tenant's plan from its best live subscription ("free" when none): internal and
- * influencer tenants are not billed through Stripe and keep theirs. Audited when it changes. */
-static int sync_plan(job *j, long long tenant)
+/* Runs one state-machine call; a deadlock or serialisation failure decided nothing, so it is run
+ * again (up to db.retry_max), as db_tx would. Returns the outcome, FAIL on a database failure. */
+static int call(job *j, const char *name, const char *sql, int n, const char *const *params)
 {
-    const char *p[] = {num(j->c.a, tenant)};
-    PGresult *r = db_query(
-        j->c.a, "stripe_sync_plan",
-        "WITH want AS (SELECT COALESCE((SELECT plan FROM subscriptions WHERE tenant_id = $1::bigint"
-        "   AND status IN ('active', 'trialing', 'past_due') AND plan IS NOT NULL"
-        "   ORDER BY CASE plan WHEN 'enterprise' THEN 2 WHEN 'pro' THEN 1 ELSE 0 END DESC LIMIT 1), 'free') AS plan),"
-        " old AS (SELECT plan FROM tenants WHERE id = $1::bigint FOR UPDATE) "
-        "UPDATE tenants t SET plan = want.plan FROM want, old WHERE t.id = $1::bigint AND t.plan <> want.plan"
-        " AND t.plan NOT IN ('influencer', 'internal') RETURNING old.plan, t.plan",
-        1, p);
-    if (!r)
-        return FAIL;
-    if (!PQntuples(r))
-        return 0;
-    json_t *before = json_pack("{s:s}", "plan", PQgetvalue(r, 0, 0));
-    json_t *after = json_pack("{s:s, s:s}", "plan", PQgetvalue(r, 0, 1), "event", j->id);
-    ctx c = j->c;
-    c.tenant_id = tenant;
-    int rc = audit_record(&c, "billing.plan_change", "tenant", p[0], before, after);
-    json_decref(before);
-    json_decref(after);
-    return rc < 0 ? FAIL : 1;
-}
-
-/* Maps customer to tenant (first mapping wins) and adopts the customer's subscriptions that
- * arrived before it. Returns the customer's tenant (> 0), 0 when the tenant does not exist or the
- * customer belongs to another one, FAIL on a database failure. */
-static long long link_customer(job *j, long long tenant, const char *customer)
-{
-    const char *p[] = {num(j->c.a, tenant), customer};
-    PGresult *r = db_query(j->c.a, "stripe_customer_link",
-                           "INSERT INTO stripe_customers (tenant_id, customer_id) SELECT $1::bigint, $2"
-                           " WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::bigint)"
-                           " ON CONFLICT DO NOTHING RETURNING tenant_id",
-                           2, p);
-    if (!r)
-        return FAIL;
-    if (PQntuples(r)) {
-        ctx c = j->c;
-        c.tenant_id = tenant;
-        json_t *after = json_pack("{s:s, s:s}", "customer", customer, "event", j->id);
-        int rc = audit_record(&c, "billing.customer_link", "tenant", p[0], NULL, after);
-        json_decref(after);
-        if (rc < 0)
+    int retries = (int)config_int("db.retry_max");
+    for (int attempt = 0;; attempt++) {
+        PGresult *r = db_query(j->c.a, name, sql, n, params);
+        if (r) {
+            int o = PQntuples(r) == 1 ? outcome_from_name(PQgetvalue(r, 0, 0)) : FAIL;
+            if (o != FAIL && !PQgetisnull(r, 0, 1))
+                j->c.tenant_id = atoll(PQgetvalue(r, 0, 1));
+            return o;
+        }
+        const char *state = db_sqlstate();
+        if ((strcmp(state, "40001") != 0 && strcmp(state, "40P01") != 0) || attempt >= retries)
             return FAIL;
+        log_info("stripe event %s: retry %d after SQLSTATE %s", j->id, attempt + 1, state);
     }
-    long long mapped = customer_tenant(j, customer);
-    if (mapped <= 0 || mapped != tenant)
-        return mapped == FAIL ? FAIL : 0;
-    r = db_query(j->c.a, "stripe_adopt_subscriptions",
-                 "UPDATE subscriptions SET tenant_id = $1::bigint, updated_at = now()"
-                 " WHERE stripe_customer_id = $2 AND tenant_id IS NULL RETURNING stripe_subscription_id",
-                 2, p);
-    if (!r)
-        return FAIL;
-    if (PQntuples(r) && sync_plan(j, tenant) == FAIL)
-        return FAIL;
-    return tenant;
+}
+
+/* Parameters 1-5 of every call: the event row. */
+#define EVENT_PARAMS(j) (j)->id, (j)->type, num((j)->c.a, (j)->created), \
+    json_is_true(json_object_get((j)->ev, "livemode")) ? "true" : "false", (j)->raw
+
+static const char *hint_or_null(job *j, json_t *obj)
+{
+    long long h = tenant_hint(obj);
+    return h ? num(j->c.a, h) : NULL;
 }
 
 static int apply_checkout(job *j, json_t *obj)
 {
     const char *customer = ref_id(obj, "customer");
-    long long hint = tenant_hint(obj);
-    if (!stripe_id_ok(customer, "cus_") || !hint)
-        return STRIPE_EV_UNMATCHED;
-    long long t = link_customer(j, hint, customer);
-    if (t == FAIL)
-        return FAIL;
-    j->c.tenant_id = t;
-    return t ? STRIPE_EV_APPLIED : STRIPE_EV_UNMATCHED;
+    const char *p[] = {EVENT_PARAMS(j), stripe_id_ok(customer, "cus_") ? customer : NULL, hint_or_null(j, obj),
+                       j->c.ip ? j->c.ip : "", j->c.request_id ? j->c.request_id : ""};
+    return call(j, "stripe_apply_checkout",
+                "SELECT * FROM stripe_apply_checkout($1, $2, $3::bigint, $4::boolean, $5::jsonb, $6, $7::bigint, $8, $9)",
+                9, p);
 }
 
 static int status_ok(const char *s)
@@ -200,43 +163,23 @@ static int status_ok(const char *s)
     return 0;
 }
 
-/* customer.subscription.*: the subscription object is the whole state; it replaces the stored one
- * only when this event is not older than the one applied last, and a canceled subscription stays
- * canceled (Stripe never reopens one). */
 static int apply_subscription(job *j, json_t *obj)
 {
     arena *a = j->c.a;
     const char *sub = str(obj, "id"), *customer = ref_id(obj, "customer"), *status = str(obj, "status");
     if (!strcmp(j->type, "customer.subscription.deleted"))
         status = "canceled";
-    if (!stripe_id_ok(sub, "sub_") || !stripe_id_ok(customer, "cus_") || !status_ok(status)) {
-        j->invalid = 1;
-        return FAIL;
-    }
+    if (!stripe_id_ok(sub, "sub_") || !stripe_id_ok(customer, "cus_") || !status_ok(status))
+        return STRIPE_EV_INVALID;
     json_t *item = json_array_get(json_object_get(json_object_get(obj, "items"), "data"), 0);
     const char *price = ref_id(item, "price");
     const char *plan = stripe_plan_for_price(price);
+    if (plan == NULL && price)
+        log_warn("stripe: price %s of %s is in no stripe.price.<plan> list; the tenant's plan is unchanged", price, sub);
     json_t *period_end = json_object_get(obj, "current_period_end");
     if (!json_is_integer(period_end)) /* API versions from 2025-03 carry it on the item */
         period_end = json_object_get(item, "current_period_end");
-    /* one round trip: the customer's tenant and the stored subscription, locked for the audit's before */
-    const char *ps[] = {sub, customer};
-    PGresult *old = db_query(a, "stripe_sub_before",
-                             "SELECT (SELECT tenant_id FROM stripe_customers WHERE customer_id = $2), s.status,"
-                             " s.plan, s.cancel_at_period_end FROM (SELECT 1) one LEFT JOIN"
-                             " (SELECT status, COALESCE(plan, '') AS plan, cancel_at_period_end FROM subscriptions"
-                             "  WHERE stripe_subscription_id = $1 FOR UPDATE) s ON true",
-                             2, ps);
-    if (!old)
-        return FAIL;
-    long long tenant = PQgetisnull(old, 0, 0) ? 0 : atoll(PQgetvalue(old, 0, 0));
-    if (!tenant && tenant_hint(obj)) {
-        tenant = link_customer(j, tenant_hint(obj), customer);
-        if (tenant == FAIL)
-            return FAIL;
-    }
-    int existed = !PQgetisnull(old, 0, 1);
-    const char *p[] = {tenant > 0 ? num(a, tenant) : NULL,
+    const char *p[] = {EVENT_PARAMS(j),
                        sub,
                        customer,
                        price,
@@ -245,160 +188,82 @@ static int apply_subscription(job *j, json_t *obj)
                        unix_or_null(a, period_end),
                        json_is_true(json_object_get(obj, "cancel_at_period_end")) ? "true" : "false",
                        unix_or_null(a, json_object_get(obj, "trial_end")),
-                       num(a, j->created)};
-    PGresult *r = db_query(
-        a, "stripe_sub_upsert",
-        "INSERT INTO subscriptions (tenant_id, stripe_subscription_id, stripe_customer_id, price_id, plan, status,"
-        " current_period_end, cancel_at_period_end, trial_end, last_event_created)"
-        " VALUES ($1::bigint, $2, $3, $4, $5, $6, to_timestamp($7::bigint), $8::boolean, to_timestamp($9::bigint),"
-        " $10::bigint) "
-        "ON CONFLICT (stripe_subscription_id) DO UPDATE SET tenant_id = COALESCE(subscriptions.tenant_id, EXCLUDED.tenant_id),"
-        " price_id = EXCLUDED.price_id, plan = EXCLUDED.plan, status = EXCLUDED.status,"
-        " current_period_end = EXCLUDED.current_period_end, cancel_at_period_end = EXCLUDED.cancel_at_period_end,"
-        " trial_end = EXCLUDED.trial_end, last_event_created = EXCLUDED.last_event_created, updated_at = now()"
-        " WHERE subscriptions.status <> 'canceled' AND subscriptions.last_event_created <= EXCLUDED.last_event_created "
-        "RETURNING tenant_id",
-        10, p);
-    if (!r)
-        return FAIL;
-    if (!PQntuples(r))
-        return STRIPE_EV_STALE;
-    long long owner = PQgetisnull(r, 0, 0) ? 0 : atoll(PQgetvalue(r, 0, 0));
-    j->c.tenant_id = owner;
-    json_t *before = existed ? json_pack("{s:s, s:s, s:b}", "status", PQgetvalue(old, 0, 1), "plan",
-                                         PQgetvalue(old, 0, 2), "cancel_at_period_end",
-                                         PQgetvalue(old, 0, 3)[0] == 't')
-                             : NULL;
-    json_t *after = json_pack("{s:s, s:s, s:b, s:s, s:s}", "status", status, "plan", plan ? plan : "",
-                              "cancel_at_period_end", !strcmp(p[7], "true"), "event", j->id, "type", j->type);
-    int rc = audit_record(&j->c, "billing.subscription_update", "subscription", sub, before, after);
-    json_decref(before);
-    json_decref(after);
-    if (rc < 0)
-        return FAIL;
-    if (plan == NULL && price)
-        log_warn("stripe: price %s of %s is in no stripe.price.<plan> list; the tenant's plan is unchanged", price, sub);
-    if (owner && sync_plan(j, owner) == FAIL)
-        return FAIL;
-    return owner ? STRIPE_EV_APPLIED : STRIPE_EV_UNMATCHED;
+                       hint_or_null(j, obj),
+                       j->c.ip ? j->c.ip : "",
+                       j->c.request_id ? j->c.request_id : ""};
+    return call(j, "stripe_apply_subscription",
+                "SELECT * FROM stripe_apply_subscription($1, $2, $3::bigint, $4::boolean, $5::jsonb, $6, $7, $8, $9, "
+                "$10, $11::bigint, $12::boolean, $13::bigint, $14::bigint, $15, $16)",
+                16, p);
 }
 
-/* invoice.*: the subscription's latest invoice and its payment state (dunning reads it), ordered
- * by the invoice events' own created. */
-static int apply_invoice(job *j, json_t *obj, const char *state)
+/* The subscription an invoice belongs to, or NULL for a one-off invoice. */
+static const char *invoice_subscription(json_t *obj)
 {
-    arena *a = j->c.a;
-    const char *inv = str(obj, "id");
     const char *sub = ref_id(obj, "subscription");
     if (!sub) /* API versions from 2025-03 moved it under parent */
         sub = ref_id(json_object_get(json_object_get(obj, "parent"), "subscription_details"), "subscription");
-    if (!inv) {
-        j->invalid = 1;
-        return FAIL;
-    }
-    if (!stripe_id_ok(sub, "sub_"))
-        return STRIPE_EV_IGNORED; /* a one-off invoice: no subscription state to change */
-    const char *p[] = {sub, inv, state, str(obj, "hosted_invoice_url"), num(a, j->created)};
-    PGresult *r = db_query(a, "stripe_invoice_apply",
-                           "UPDATE subscriptions SET latest_invoice_id = $2, latest_invoice_status = $3,"
-                           " latest_invoice_url = $4, last_invoice_created = $5::bigint, updated_at = now()"
-                           " WHERE stripe_subscription_id = $1"
-                           " AND (last_invoice_created IS NULL OR last_invoice_created <= $5::bigint)"
-                           " RETURNING tenant_id",
-                           5, p);
-    if (!r)
-        return FAIL;
-    if (!PQntuples(r)) {
-        const char *pe[] = {sub};
-        PGresult *e = db_query(a, "stripe_sub_exists", "SELECT 1 FROM subscriptions WHERE stripe_subscription_id = $1", 1,
-                               pe);
-        if (!e)
-            return FAIL;
-        return PQntuples(e) ? STRIPE_EV_STALE : STRIPE_EV_UNMATCHED;
-    }
-    j->c.tenant_id = PQgetisnull(r, 0, 0) ? 0 : atoll(PQgetvalue(r, 0, 0));
-    json_t *after = json_pack("{s:s, s:s, s:s}", "invoice", inv, "invoice_status", state, "event", j->id);
-    int rc = audit_record(&j->c, "billing.invoice_update", "subscription", sub, NULL, after);
-    json_decref(after);
-    return rc < 0 ? FAIL : STRIPE_EV_APPLIED;
+    return stripe_id_ok(sub, "sub_") ? sub : NULL;
 }
 
-static const char *const handled_types[] = {
-    "checkout.session.completed",    "customer.subscription.created", "customer.subscription.updated",
-    "customer.subscription.deleted", "customer.subscription.trial_will_end", "invoice.paid",
-    "invoice.payment_failed",        "invoice.payment_action_required"};
-
-static int handled_type(const char *type)
+static int apply_invoice(job *j, json_t *obj, const char *state)
 {
-    for (size_t i = 0; i < sizeof handled_types / sizeof handled_types[0]; i++)
-        if (!strcmp(type, handled_types[i]))
-            return 1;
-    return 0;
+    const char *p[] = {EVENT_PARAMS(j),
+                       invoice_subscription(obj),
+                       str(obj, "id"),
+                       state,
+                       str(obj, "hosted_invoice_url"),
+                       j->c.ip ? j->c.ip : "",
+                       j->c.request_id ? j->c.request_id : ""};
+    return call(j, "stripe_apply_invoice",
+                "SELECT * FROM stripe_apply_invoice($1, $2, $3::bigint, $4::boolean, $5::jsonb, $6, $7, $8, $9, $10, $11)",
+                11, p);
+}
+
+/* A type we do not act on (or an invoice without a subscription): stored with its outcome, in one
+ * autocommitted statement. */
+static int store_ignored(job *j)
+{
+    const char *p[] = {EVENT_PARAMS(j), stripe_event_outcome_name(STRIPE_EV_IGNORED)};
+    PGresult *r = db_query(j->c.a, "stripe_event_store",
+                           "SELECT stripe_event_store($1, $2, $3::bigint, $4::boolean, $5::jsonb, $6)", 6, p);
+    if (!r)
+        return FAIL;
+    return PQgetvalue(r, 0, 0)[0] == 't' ? STRIPE_EV_IGNORED : STRIPE_EV_DUPLICATE;
 }
 
 static int dispatch(job *j)
 {
-    json_t *obj = json_object_get(json_object_get(j->ev, "data"), "object");
-    if (!json_is_object(obj)) {
-        j->invalid = 1;
-        return FAIL;
-    }
     const char *t = j->type;
-    if (!strcmp(t, "checkout.session.completed"))
+    int subscription = !strncmp(t, "customer.subscription.", 22) &&
+                       (!strcmp(t + 22, "created") || !strcmp(t + 22, "updated") || !strcmp(t + 22, "deleted") ||
+                        !strcmp(t + 22, "trial_will_end"));
+    const char *invoice_state = !strcmp(t, "invoice.paid")                      ? "paid"
+                                : !strcmp(t, "invoice.payment_failed")          ? "payment_failed"
+                                : !strcmp(t, "invoice.payment_action_required") ? "payment_action_required"
+                                                                                : NULL;
+    int checkout = !strcmp(t, "checkout.session.completed");
+    if (!subscription && !invoice_state && !checkout)
+        return store_ignored(j);
+    json_t *obj = json_object_get(json_object_get(j->ev, "data"), "object");
+    if (!json_is_object(obj))
+        return STRIPE_EV_INVALID;
+    if (checkout)
         return apply_checkout(j, obj);
-    if (!strcmp(t, "customer.subscription.created") || !strcmp(t, "customer.subscription.updated") ||
-        !strcmp(t, "customer.subscription.deleted") || !strcmp(t, "customer.subscription.trial_will_end"))
+    if (subscription)
         return apply_subscription(j, obj);
-    if (!strcmp(t, "invoice.paid"))
-        return apply_invoice(j, obj, "paid");
-    if (!strcmp(t, "invoice.payment_failed"))
-        return apply_invoice(j, obj, "payment_failed");
-    if (!strcmp(t, "invoice.payment_action_required"))
-        return apply_invoice(j, obj, "payment_action_required");
-    return STRIPE_EV_IGNORED;
-}
-
-static int process_tx(void *arg)
-{
-    job *j = arg;
-    arena *a = j->c.a;
-    j->c.tenant_id = 0;
-    j->invalid = 0;
-    /* a type we do not handle is stored with its outcome at once: one statement */
-    int handled = handled_type(j->type);
-    const char *p[] = {j->id, j->type, num(a, j->created),
-                       json_is_true(json_object_get(j->ev, "livemode")) ? "true" : "false", j->raw,
-                       handled ? NULL : stripe_event_outcome_name(STRIPE_EV_IGNORED)};
-    PGresult *r = db_query(a, "stripe_event_insert",
-                           "INSERT INTO stripe_events (event_id, type, created, livemode, payload, outcome)"
-                           " VALUES ($1, $2, $3::bigint, $4::boolean, $5::jsonb, COALESCE($6, 'received'))"
-                           " ON CONFLICT (event_id) DO NOTHING RETURNING 1",
-                           6, p);
-    if (!r)
-        return FAIL;
-    if (!PQntuples(r)) {
-        j->outcome = STRIPE_EV_DUPLICATE;
-        return 0;
-    }
-    if (!handled) {
-        j->outcome = STRIPE_EV_IGNORED;
-        return 0;
-    }
-    int o = dispatch(j);
-    if (o < 0)
-        return FAIL;
-    j->outcome = o;
-    const char *pu[] = {j->id, stripe_event_outcome_name(o), j->c.tenant_id > 0 ? num(a, j->c.tenant_id) : NULL};
-    return db_exec(a, "stripe_event_outcome", "UPDATE stripe_events SET outcome = $2, tenant_id = $3::bigint WHERE event_id = $1",
-                   3, pu) == 1
-               ? 0
-               : FAIL;
+    if (!str(obj, "id"))
+        return STRIPE_EV_INVALID;
+    if (!invoice_subscription(obj))
+        return store_ignored(j); /* a one-off invoice: no subscription state to change */
+    return apply_invoice(j, obj, invoice_state);
 }
 
 int stripe_event_process(const ctx *c, const char *raw, size_t raw_len, json_t *event)
 {
     job j = {.c = *c, .ev = event};
     j.c.user_id = 0;
+    j.c.tenant_id = 0;
     j.id = str(event, "id");
     j.type = str(event, "type");
     json_t *created = json_object_get(event, "created");
@@ -409,9 +274,7 @@ int stripe_event_process(const ctx *c, const char *raw, size_t raw_len, json_t *
     j.raw = arena_strndup(c->a, raw, raw_len);
     if (!j.raw || strlen(j.raw) != raw_len)
         return STRIPE_EV_INVALID; /* a NUL inside the body: PostgreSQL text cannot hold it */
-    if (db_tx(process_tx, &j) < 0)
-        return j.invalid ? STRIPE_EV_INVALID : STRIPE_EV_FAILED;
-    return j.outcome;
+    return dispatch(&j);
 }
 
 const char *stripe_event_outcome_name(int outcome)
