@@ -25,6 +25,7 @@ static void usage(void)
                     "  keys generate|list|rotate         manage the credential vault's master keys (see docs/security.md)\n"
                     "  audit verify                      check the audit log's hash chain; non-zero exit when broken\n"
                     "  ledger verify|open|transfer|...   the double-entry ledger: check its invariants (docs/ledger.md)\n"
+                    "  commission accrue|payout ...      record a commission owed, pay the payable balances (docs/billing.md)\n"
                     "  candles import|synth ...          load candles from a CSV file, or make seeded synthetic ones\n"
                     "  candles sync ...                  fetch closed candles of a range from an exchange\n"
                     "  exchange ping|time|ticker|...     talk to an exchange adapter (botctl exchange for the list)\n");
@@ -196,6 +197,8 @@ int main(int argc, char **argv)
         rc = cmd_audit(argc - i, argv + i);
     else if (!strcmp(cmd, "ledger"))
         rc = cmd_ledger(argc - i, argv + i);
+    else if (!strcmp(cmd, "commission"))
+        rc = cmd_commission(argc - i, argv + i);
     else if (!strcmp(cmd, "candles"))
         rc = cmd_candles(argc - i, argv + i);
     else if (!strcmp(cmd, "exchange"))

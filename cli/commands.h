@@ -9,4 +9,5 @@ int cmd_exchange(int argc, char **argv); /* exchange.c: ping | time | ticker | b
 int cmd_job_enqueue(int argc, char **argv); /* jobs.c: job-enqueue TYPE [JSON] [options] */
 int cmd_jobs(int argc, char **argv);        /* jobs.c: list | cancel | retry */
 int cmd_ledger(int argc, char **argv);      /* ledger.c: verify | open | transfer | post | void | expire */
+int cmd_commission(int argc, char **argv);  /* commission.c: accrue | payout */
 #endif

@@ -6,6 +6,7 @@
 #include "csv.h"
 #include "db.h"
 #include "modules.h"
+#include "paging.h"
 #include "parse.h"
 #include "rbac.h"
 #include "render.h"
@@ -20,28 +21,21 @@
 
 /* The filters of both the page and the export, as given (NULL = not set) plus their SQL values. */
 typedef struct auditoria_filters {
-    const char *action, *actor, *tenant, *object_type, *from, *to, *before;
+    const char *action, *actor, *tenant, *object_type, *from, *to;
     const char *action_like; /* action with LIKE wildcards escaped, plus the trailing % */
+    keyset page;
 } auditoria_filters;
-
-static const char *auditoria_q(request *req, const char *name)
-{
-    const char *v = req_query(req, name);
-    /* an empty form field means "no filter" */
-    return v && *v ? v : NULL;
-}
 
 /* Reads and validates the filters; 0, or -1 after answering 422 (nothing else happens then). */
 static int auditoria_filters_read(request *req, response *res, auditoria_filters *f)
 {
     memset(f, 0, sizeof *f);
-    f->action = auditoria_q(req, "action");
-    f->actor = auditoria_q(req, "actor");
-    f->tenant = auditoria_q(req, "tenant");
-    f->object_type = auditoria_q(req, "object_type");
-    f->from = auditoria_q(req, "from");
-    f->to = auditoria_q(req, "to");
-    f->before = auditoria_q(req, "before");
+    f->action = query_value(req, "action");
+    f->actor = query_value(req, "actor");
+    f->tenant = query_value(req, "tenant");
+    f->object_type = query_value(req, "object_type");
+    f->from = query_value(req, "from");
+    f->to = query_value(req, "to");
     int ok = 1;
     /* actions are "<module>.<verb>" in [a-z0-9_.] (audit_append refuses anything else) */
     if (f->action && (strlen(f->action) > AUDITORIA_MAX_TEXT ||
@@ -54,8 +48,7 @@ static int auditoria_filters_read(request *req, response *res, auditoria_filters
             if (*p < 0x20 || *p == 0x7f)
                 ok = 0;
     }
-    if ((f->actor && !parse_id(f->actor)) || (f->tenant && !parse_id(f->tenant)) ||
-        (f->before && !parse_id(f->before)))
+    if ((f->actor && !parse_id(f->actor)) || (f->tenant && !parse_id(f->tenant)) || keyset_read(req, &f->page) < 0)
         ok = 0;
     if ((f->from && !parse_date_ymd(f->from)) || (f->to && !parse_date_ymd(f->to)))
         ok = 0;
@@ -85,53 +78,35 @@ static int auditoria_filters_read(request *req, response *res, auditoria_filters
     return 0;
 }
 
-/* Builds the WHERE clause from fixed fragments (never from user text) and fills params; each
- * fragment numbers its parameter after those already set. Returns the parameter count. */
-static int auditoria_where(const auditoria_filters *f, const char *before, char *sql, size_t cap,
-                           const char **params)
-{
-    int n = 0;
-    size_t len = 0;
-    sql[0] = '\0';
-#define AUDITORIA_COND(value, fmt)                                                                                     \
-    if (value) {                                                                                                       \
-        params[n++] = (value);                                                                                         \
-        len += (size_t)snprintf(sql + len, len < cap ? cap - len : 0, " AND " fmt, n);                                \
-    }
-    AUDITORIA_COND(f->action_like, "a.action LIKE $%d ESCAPE '\\'");
-    AUDITORIA_COND(f->actor, "a.actor_user_id = $%d::bigint");
-    AUDITORIA_COND(f->tenant, "a.tenant_id = $%d::bigint");
-    AUDITORIA_COND(f->object_type, "a.object_type = $%d");
-    AUDITORIA_COND(f->from, "a.at >= ($%d::date)::timestamp AT TIME ZONE 'UTC'");
-    AUDITORIA_COND(f->to, "a.at < ($%d::date + 1)::timestamp AT TIME ZONE 'UTC'");
-    AUDITORIA_COND(before, "a.id < $%d::bigint");
-#undef AUDITORIA_COND
-    return len < cap ? n : -1;
-}
-
-/* Rows newest first; format is the to_char pattern of the time column. The caller PQclears. */
-static PGresult *auditoria_select(request *req, const auditoria_filters *f, const char *before, long limit,
+/* Rows at the cursor k, newest first unless k reads upwards (keyset_row puts them in order);
+ * time_format is the to_char pattern of the time column. The caller PQclears. */
+static PGresult *auditoria_select(request *req, const auditoria_filters *f, const keyset *k, long limit,
                                   const char *time_format)
 {
-    char where[1024], sql[2560], lim[24];
-    const char *params[10];
-    int n = auditoria_where(f, before, where, sizeof where, params);
-    if (n < 0)
-        return NULL;
+    sql_where w = {0};
+    char sql[2560], lim[24];
+    where_add(&w, f->action_like, "a.action LIKE $? ESCAPE '\\'");
+    where_add(&w, f->actor, "a.actor_user_id = $?::bigint");
+    where_add(&w, f->tenant, "a.tenant_id = $?::bigint");
+    where_add(&w, f->object_type, "a.object_type = $?");
+    where_add(&w, f->from, "a.at >= ($?::date)::timestamp AT TIME ZONE 'UTC'");
+    where_add(&w, f->to, "a.at < ($?::date + 1)::timestamp AT TIME ZONE 'UTC'");
+    const char *order = keyset_where(k, &w, "a.id");
     snprintf(lim, sizeof lim, "%ld", limit);
-    params[n++] = lim;
-    params[n++] = time_format;
-    int w = snprintf(sql, sizeof sql,
+    int nlim = where_param(&w, lim), nfmt = where_param(&w, time_format);
+    if (w.overflow)
+        return NULL;
+    int n = snprintf(sql, sizeof sql,
                      "SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', $%d), coalesce(a.tenant_id::text, ''), "
                      "coalesce(a.actor_user_id::text, ''), coalesce(u.email, ''), a.action, a.object_type, "
                      "a.object_id, coalesce(a.before::text, ''), coalesce(a.after::text, ''), a.ip, a.request_id, "
                      "a.hash FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id "
-                     "WHERE true%s ORDER BY a.id DESC LIMIT $%d::bigint",
-                     n, where, n - 1);
-    if (w < 0 || (size_t)w >= sizeof sql)
+                     "WHERE true%s ORDER BY a.id %s LIMIT $%d::bigint",
+                     nfmt, w.sql, order, nlim);
+    if (n < 0 || (size_t)n >= sizeof sql)
         return NULL;
     /* cross-tenant: Auditoria is the platform's compliance reader; only audit.read/export holders get here */
-    return db_query(NULL, NULL, sql, n, params);
+    return db_query(NULL, NULL, sql, w.n, w.params);
 }
 
 /* jsonb text ({"a": 1, "b": [1, 2]}) without the blanks jsonb puts between tokens: the same JSON,
@@ -166,21 +141,19 @@ static const char *auditoria_compact_a(arena *a, const char *src)
 }
 
 /* The filters as a query string (for the next-page and export links), "" when none. */
+static const char *const auditoria_filter_names[] = {"action", "actor", "tenant", "object_type", "from", "to"};
+enum { AUDITORIA_FILTERS = sizeof auditoria_filter_names / sizeof auditoria_filter_names[0] };
+
 static const char *auditoria_query_string(request *req, const auditoria_filters *f)
 {
-    const char *names[] = {"action", "actor", "tenant", "object_type", "from", "to"};
-    const char *vals[] = {f->action, f->actor, f->tenant, f->object_type, f->from, f->to};
-    return url_query(req->a, names, vals, sizeof names / sizeof names[0]);
+    const char *vals[AUDITORIA_FILTERS] = {f->action, f->actor, f->tenant, f->object_type, f->from, f->to};
+    return url_query(req->a, auditoria_filter_names, vals, AUDITORIA_FILTERS);
 }
 
 static json_t *auditoria_filters_json(const auditoria_filters *f)
 {
-    json_t *o = json_object();
-    const char *names[] = {"action", "actor", "tenant", "object_type", "from", "to"};
-    const char *vals[] = {f->action, f->actor, f->tenant, f->object_type, f->from, f->to};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        json_object_set_new(o, names[i], json_string(vals[i] ? vals[i] : ""));
-    return o;
+    const char *vals[AUDITORIA_FILTERS] = {f->action, f->actor, f->tenant, f->object_type, f->from, f->to};
+    return filters_json(auditoria_filter_names, vals, AUDITORIA_FILTERS);
 }
 
 static int auditoria_index(request *req, response *res)
@@ -188,12 +161,12 @@ static int auditoria_index(request *req, response *res)
     auditoria_filters f;
     if (auditoria_filters_read(req, res, &f) < 0)
         return res->status ? 0 : -1;
-    PGresult *r = auditoria_select(req, &f, f.before, AUDITORIA_PAGE + 1, "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"");
+    PGresult *r = auditoria_select(req, &f, &f.page, AUDITORIA_PAGE + 1, "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"");
     if (!r)
         return -1;
-    int n = PQntuples(r), shown = n > AUDITORIA_PAGE ? AUDITORIA_PAGE : n;
+    int n = PQntuples(r), shown = keyset_shown(n, AUDITORIA_PAGE);
     json_t *rows = json_array();
-    for (int i = 0; i < shown; i++)
+    for (int row = 0, i = keyset_row(&f.page, 0, shown); row < shown; row++, i = keyset_row(&f.page, row, shown))
         json_array_append_new(
             rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
                             (json_int_t)atoll(PQgetvalue(r, i, 0)), "at", PQgetvalue(r, i, 1), "tenant_id",
@@ -205,12 +178,7 @@ static int auditoria_index(request *req, response *res)
     const char *qs = auditoria_query_string(req, &f);
     json_t *d = json_pack("{s:o, s:o, s:s, s:b}", "rows", rows, "filters", auditoria_filters_json(&f), "query", qs,
                           "can_export", rbac_has(req->a, req->session->user_id, "audit.export") == 1);
-    if (n > AUDITORIA_PAGE) {
-        const char *last = PQgetvalue(r, AUDITORIA_PAGE - 1, 0);
-        json_object_set_new(d, "next_before", json_integer((json_int_t)atoll(last)));
-        json_object_set_new(d, "next_url", json_string(arena_printf(req->a, "/auditoria?%s%sbefore=%s", qs,
-                                                                    *qs ? "&" : "", last)));
-    }
+    keyset_links(req, &f.page, r, n, AUDITORIA_PAGE, 0, "/auditoria", qs, d);
     PQclear(r);
     res_page(res, "auditoria/index.cs", "auditoria.title", d);
     return 0;
@@ -230,7 +198,8 @@ static int auditoria_export(request *req, response *res)
                 "hash\r\n");
     long rows = 0;
     int truncated = 0;
-    const char *before = f.before;
+    /* the export reads downwards from the page's before cursor (or the newest) */
+    keyset k = {.before = f.page.before};
     char last[24] = "";
     /* heap, not the arena: an export may hold many thousand rows */
     buf scratch;
@@ -239,7 +208,7 @@ static int auditoria_export(request *req, response *res)
     /* batches keep one PGresult small however large the export */
     for (;;) {
         long want = cap - rows < AUDITORIA_BATCH ? cap - rows + 1 : AUDITORIA_BATCH;
-        PGresult *r = auditoria_select(req, &f, before, want, "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"");
+        PGresult *r = auditoria_select(req, &f, &k, want, "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"");
         if (!r) {
             rc = -1;
             break;
@@ -265,7 +234,7 @@ static int auditoria_export(request *req, response *res)
         PQclear(r);
         if (truncated || n < want)
             break;
-        before = last;
+        k.before = last;
     }
     buf_free(&scratch);
     if (rc < 0 || b->oom)

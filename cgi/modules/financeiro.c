@@ -8,6 +8,7 @@
 #include "db.h"
 #include "modules.h"
 #include "money.h"
+#include "paging.h"
 #include "parse.h"
 #include "plans.h"
 #include "render.h"
@@ -23,12 +24,6 @@
 #define FIN_EXPORT_MAX 100000
 #define FIN_MRR_MONTHS 12
 #define FIN_INVOICES 200
-
-static const char *fin_q(request *req, const char *name)
-{
-    const char *v = req_query(req, name);
-    return v && *v ? v : NULL; /* an empty form field means "no filter" */
-}
 
 static const char *fin_money(request *req, long long cents)
 {
@@ -173,7 +168,7 @@ static const char *fin_mrr_chart(request *req, const revenue_sub *subs, size_t n
 
 static int fin_dashboard(request *req, response *res)
 {
-    const char *dv = fin_q(req, "days");
+    const char *dv = query_value(req, "days");
     long days = dv ? strtol(dv, NULL, 10) : 30;
     if (dv && (strspn(dv, "0123456789") != strlen(dv) || days < 1 || days > 366)) {
         res_error(req, res, 422, "bad_filter", render_lang_string(req->lang, "financeiro.bad_days"));
@@ -210,7 +205,8 @@ static int fin_dashboard(request *req, response *res)
 /* ---------------------------------------------------------------- transfers */
 
 typedef struct fin_filters {
-    const char *from, *to, *currency, *account, *kind, *tenant, *before;
+    const char *from, *to, *currency, *account, *kind, *tenant;
+    keyset page;
 } fin_filters;
 
 static int fin_one_of(const char *s, const char *const *set)
@@ -226,16 +222,15 @@ static int fin_filters_read(request *req, response *res, fin_filters *f)
 {
     static const char *const currencies[] = {"BRL", "USDT", "BTC", NULL};
     static const char *const kinds[] = {"single", "pending", "post", "void", "expire", NULL};
-    f->from = fin_q(req, "from");
-    f->to = fin_q(req, "to");
-    f->currency = fin_q(req, "currency");
-    f->account = fin_q(req, "account");
-    f->kind = fin_q(req, "kind");
-    f->tenant = fin_q(req, "tenant");
-    f->before = fin_q(req, "before");
+    f->from = query_value(req, "from");
+    f->to = query_value(req, "to");
+    f->currency = query_value(req, "currency");
+    f->account = query_value(req, "account");
+    f->kind = query_value(req, "kind");
+    f->tenant = query_value(req, "tenant");
     int ok = (!f->from || parse_date_ymd(f->from)) && (!f->to || parse_date_ymd(f->to)) &&
              (!f->currency || fin_one_of(f->currency, currencies)) && (!f->kind || fin_one_of(f->kind, kinds)) &&
-             (!f->tenant || parse_id(f->tenant)) && (!f->before || parse_id(f->before)) &&
+             (!f->tenant || parse_id(f->tenant)) && keyset_read(req, &f->page) == 0 &&
              (!f->account || (strlen(f->account) <= 64 && f->account[0] >= 'a' && f->account[0] <= 'z' &&
                               strspn(f->account, "abcdefghijklmnopqrstuvwxyz0123456789_.") == strlen(f->account)));
     if (ok && f->from && f->to && strcmp(f->from, f->to) > 0)
@@ -247,37 +242,25 @@ static int fin_filters_read(request *req, response *res, fin_filters *f)
     return 0;
 }
 
-/* Transfers newest first under the filters, older than before (NULL = from the newest). */
-static PGresult *fin_transfers(request *req, const fin_filters *f, const char *before, long limit)
+/* One page of transfers under the filters at the cursor k, newest first unless k reads upwards
+ * (keyset_row puts them in order). */
+static PGresult *fin_transfers(request *req, const fin_filters *f, const keyset *k, long limit)
 {
-    char where[1024], sql[3072], lim[24];
-    const char *params[10];
-    int n = 0;
-    size_t len = 0;
-    where[0] = '\0';
-#define FIN_COND(value, fmt)                                                                                           \
-    if (value) {                                                                                                       \
-        params[n++] = (value);                                                                                         \
-        len += (size_t)snprintf(where + len, len < sizeof where ? sizeof where - len : 0, " AND " fmt, n);          \
-    }
-    FIN_COND(f->from, "t.created_at >= ($%d::date)::timestamp AT TIME ZONE 'UTC'");
-    FIN_COND(f->to, "t.created_at < ($%d::date + 1)::timestamp AT TIME ZONE 'UTC'");
-    FIN_COND(f->currency, "t.currency = $%d");
-    FIN_COND(f->kind, "t.kind = $%d");
-    FIN_COND(f->tenant, "t.tenant_id = $%d::bigint");
+    sql_where w = {0};
+    char sql[3072], lim[24];
+    where_add(&w, f->from, "t.created_at >= ($?::date)::timestamp AT TIME ZONE 'UTC'");
+    where_add(&w, f->to, "t.created_at < ($?::date + 1)::timestamp AT TIME ZONE 'UTC'");
+    where_add(&w, f->currency, "t.currency = $?");
+    where_add(&w, f->kind, "t.kind = $?");
+    where_add(&w, f->tenant, "t.tenant_id = $?::bigint");
     /* an account code matches either side of the transfer */
-    if (f->account) {
-        params[n++] = f->account;
-        len += (size_t)snprintf(where + len, len < sizeof where ? sizeof where - len : 0,
-                                " AND (da.code = $%d OR ca.code = $%d)", n, n);
-    }
-    FIN_COND(before, "t.id < $%d::bigint");
-#undef FIN_COND
-    if (len >= sizeof where)
-        return NULL;
+    where_add(&w, f->account, "(da.code = $? OR ca.code = $?)");
+    const char *order = keyset_where(k, &w, "t.id");
     snprintf(lim, sizeof lim, "%ld", limit);
-    params[n++] = lim;
-    int w = snprintf(sql, sizeof sql,
+    int nlim = where_param(&w, lim);
+    if (w.overflow)
+        return NULL;
+    int n = snprintf(sql, sizeof sql,
                      "SELECT t.id, to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
                      "t.tenant_id, t.kind, t.currency, t.amount, da.tenant_id, da.code, ca.tenant_id, ca.code, "
                      "t.code, t.idempotency_key, coalesce(t.pending_id::text, ''), "
@@ -285,25 +268,27 @@ static PGresult *fin_transfers(request *req, const fin_filters *f, const char *b
                      "WHERE e.transfer_id = t.id AND e.account_id = t.credit_account_id), 0) "
                      "FROM ledger_transfers t JOIN ledger_accounts da ON da.id = t.debit_account_id "
                      "JOIN ledger_accounts ca ON ca.id = t.credit_account_id WHERE true%s "
-                     "ORDER BY t.id DESC LIMIT $%d::bigint",
-                     where, n);
-    if (w < 0 || (size_t)w >= sizeof sql)
+                     "ORDER BY t.id %s LIMIT $%d::bigint",
+                     w.sql, order, nlim);
+    if (n < 0 || (size_t)n >= sizeof sql)
         return NULL;
     /* cross-tenant: Financeiro reads the whole ledger; only financeiro.read holders get here */
-    return db_query(NULL, NULL, sql, n, params);
+    return db_query(NULL, NULL, sql, w.n, w.params);
 }
+
+static const char *const fin_filter_names[] = {"from", "to", "currency", "account", "kind", "tenant"};
+enum { FIN_FILTERS = sizeof fin_filter_names / sizeof fin_filter_names[0] };
 
 static const char *fin_filters_query(request *req, const fin_filters *f)
 {
-    const char *names[] = {"from", "to", "currency", "account", "kind", "tenant"};
-    const char *vals[] = {f->from, f->to, f->currency, f->account, f->kind, f->tenant};
-    return url_query(req->a, names, vals, sizeof names / sizeof names[0]);
+    const char *vals[FIN_FILTERS] = {f->from, f->to, f->currency, f->account, f->kind, f->tenant};
+    return url_query(req->a, fin_filter_names, vals, FIN_FILTERS);
 }
 
 static json_t *fin_filters_json(const fin_filters *f)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "from", f->from ?: "", "to", f->to ?: "", "currency",
-                     f->currency ?: "", "account", f->account ?: "", "kind", f->kind ?: "", "tenant", f->tenant ?: "");
+    const char *vals[FIN_FILTERS] = {f->from, f->to, f->currency, f->account, f->kind, f->tenant};
+    return filters_json(fin_filter_names, vals, FIN_FILTERS);
 }
 
 static const char *const fin_csv_head[] = {"id", "at", "tenant_id", "kind", "currency", "amount_minor", "amount",
@@ -321,9 +306,10 @@ static int fin_transfers_csv(request *req, response *res, const fin_filters *f)
     long rows = 0;
     int truncated = 0;
     char last[24] = "";
-    const char *before = f->before;
+    /* the export reads downwards from the page's before cursor (or the newest) */
+    keyset k = {.before = f->page.before};
     for (;;) {
-        PGresult *r = fin_transfers(req, f, before, FIN_EXPORT_BATCH);
+        PGresult *r = fin_transfers(req, f, &k, FIN_EXPORT_BATCH);
         if (!r)
             goto fail;
         int n = PQntuples(r);
@@ -349,7 +335,7 @@ static int fin_transfers_csv(request *req, response *res, const fin_filters *f)
         PQclear(r);
         if (truncated || n < FIN_EXPORT_BATCH)
             break;
-        before = last;
+        k.before = last;
     }
     if (b->oom)
         goto fail;
@@ -375,15 +361,16 @@ static int fin_transacoes(request *req, response *res)
     fin_filters f;
     if (fin_filters_read(req, res, &f) < 0)
         return 0;
-    const char *format = fin_q(req, "format");
+    const char *format = query_value(req, "format");
     if (format && !strcmp(format, "csv"))
         return fin_transfers_csv(req, res, &f);
-    PGresult *r = fin_transfers(req, &f, f.before, FIN_PAGE + 1);
+    PGresult *r = fin_transfers(req, &f, &f.page, FIN_PAGE + 1);
     if (!r)
         return -1;
-    int n = PQntuples(r), shown = n > FIN_PAGE ? FIN_PAGE : n;
+    int n = PQntuples(r), shown = keyset_shown(n, FIN_PAGE);
     json_t *rows = json_array();
-    for (int i = 0; i < shown; i++) {
+    for (int row = 0; row < shown; row++) {
+        int i = keyset_row(&f.page, row, shown);
         long long amount = atoll(PQgetvalue(r, i, 5));
         const char *cur = PQgetvalue(r, i, 4);
         json_array_append_new(
@@ -400,12 +387,7 @@ static int fin_transacoes(request *req, response *res)
     const char *qs = fin_filters_query(req, &f);
     json_t *d = json_pack("{s:o, s:o, s:s, s:s}", "rows", rows, "filters", fin_filters_json(&f), "query", qs,
                           "csv_url", arena_printf(req->a, "/financeiro/transacoes?%s%sformat=csv", qs, *qs ? "&" : ""));
-    if (n > FIN_PAGE) {
-        const char *last = PQgetvalue(r, FIN_PAGE - 1, 0);
-        json_object_set_new(d, "next_before", json_integer((json_int_t)atoll(last)));
-        json_object_set_new(d, "next_url", json_string(arena_printf(req->a, "/financeiro/transacoes?%s%sbefore=%s", qs,
-                                                                    *qs ? "&" : "", last)));
-    }
+    keyset_links(req, &f.page, r, n, FIN_PAGE, 0, "/financeiro/transacoes", qs, d);
     PQclear(r);
     res_page(res, "financeiro/transacoes.cs", "financeiro.transacoes", d);
     return 0;

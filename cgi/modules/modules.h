@@ -27,6 +27,7 @@ extern const module markets_module;     /* markets.c: markets list, candlestick 
 extern const module financeiro_module;  /* financeiro.c: revenue dashboard, ledger transfers and CSV, invoices (staff) */
 extern const module assinaturas_module; /* assinaturas.c: the tenant's plan, usage, subscription and dunning */
 extern const module stripe_webhook_module; /* stripe_webhook.c: POST /webhooks/stripe, signed by Stripe */
+extern const module comissoes_module; /* comissoes.c: commission balances and payout runs */
 extern const module assinaturas_actions_module; /* assinaturas_actions.c: Stripe checkout and billing portal */
 extern const module *const all_modules[];
 #endif

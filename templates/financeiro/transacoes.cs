@@ -36,8 +36,6 @@
     </tbody>
   </table></div>
   <?cs /if ?>
-  <?cs if:data.next_url ?>
-  <p><a class="next" rel="next" href="<?cs var:data.next_url ?>"><?cs var:Lang.financeiro.next ?></a></p>
-  <?cs /if ?>
+  <?cs include:"layout/pager.cs" ?>
 </section>
 <?cs include:"layout/foot.cs" ?>

@@ -167,6 +167,14 @@ test('ledger transfers: filters, keyset paging, CSV with escaping, exact amounts
   // keyset paging: older than the second newest
   const older = (await get(`/api/v1/financeiro/transacoes?tenant=${tenant}&before=${all.rows[1].id}`, cookie)).json.rows;
   assert.deepEqual(older.map((r) => r.id), all.rows.slice(2).map((r) => r.id));
+  // and back: newer than the third newest, shown newest first, with links both ways
+  const page = (await get(`/api/v1/financeiro/transacoes?tenant=${tenant}&after=${all.rows[2].id}`, cookie)).json;
+  assert.deepEqual(page.rows.map((r) => r.id), all.rows.slice(0, 2).map((r) => r.id));
+  assert.equal(page.next_url, `/financeiro/transacoes?tenant=${tenant}&before=${all.rows[1].id}`);
+  assert.equal(page.prev_url, undefined, 'nothing is newer than the newest');
+  const back = (await get(`/api/v1/financeiro/transacoes?tenant=${tenant}&before=${all.rows[1].id}`, cookie)).json;
+  assert.equal(back.prev_url, `/financeiro/transacoes?tenant=${tenant}&after=${all.rows[2].id}`);
+  assert.equal((await get(`/api/v1/financeiro/transacoes?before=1&after=2`, cookie)).status, 422, 'one cursor at a time');
 
   const en = await get(`/financeiro/transacoes?tenant=${tenant}&currency=BRL`, cookie, { lang: 'en' });
   assert.match(en.text, /BRL 1,234\.58/);

@@ -1,0 +1,2 @@
+<?cs # layout/pager.cs — the keyset pager of a list: data.prev_url to newer rows, data.next_url to older
+   ones (cgi/paging.c sets them). ?><?cs if:data.prev_url || data.next_url ?><p class="pager"><?cs if:data.prev_url ?><a class="prev" rel="prev" href="<?cs var:data.prev_url ?>"><?cs var:Lang.paging.newer ?></a><?cs /if ?><?cs if:data.prev_url && data.next_url ?> · <?cs /if ?><?cs if:data.next_url ?><a class="next" rel="next" href="<?cs var:data.next_url ?>"><?cs var:Lang.paging.older ?></a><?cs /if ?></p><?cs /if ?>
