@@ -67,6 +67,7 @@ static int banco_req_own(request *req, const char *id, const char *kind, banco_r
 static int banco_req_any(request *req, const char *id, banco_req *q)
 {
     const char *p[] = {id};
+    /* cross-tenant: Finance decides every tenant's requests (financeiro.manage only) */
     return banco_req_from(
         db_query(req->a, "banco_req_any", "SELECT " BANCO_REQ_COLS " FROM banco_requests WHERE id = $1::bigint", 1, p),
         q);
@@ -114,6 +115,37 @@ static const char *banco_reference(request *req, const char *prefix)
         if (*h >= 'a' && *h <= 'f')
             *h = (char)(*h - 'a' + 'A');
     return arena_printf(req->a, "%s-%s", prefix, hex);
+}
+
+/* Stores a new pending request of the caller (audited banco.<kind>_request) and answers it (201);
+ * a retry with the same client key answers the row the first one stored (200). */
+static int banco_req_insert(request *req, response *res, const char *kind, const char *cur, long long amount,
+                            const char *dest, long long transfer_id, const char *key)
+{
+    char uid[24], am[24], tr[24];
+    snprintf(uid, sizeof uid, "%lld", req->session->user_id);
+    snprintf(am, sizeof am, "%lld", amount);
+    snprintf(tr, sizeof tr, "%lld", transfer_id);
+    const char *ref = banco_reference(req, strcmp(kind, "deposit") ? "SAQ" : "DEP");
+    const char *p[] = {uid, kind, cur, am, ref, dest, transfer_id ? tr : NULL, key};
+    json_t *after = json_pack("{s:s, s:I, s:s}", "currency", cur, "amount", (json_int_t)amount, "reference", ref);
+    if (after && transfer_id)
+        json_object_set_new(after, "transfer_id", json_integer((json_int_t)transfer_id));
+    PGresult *r = audit_tq(&req->cx, "banco_req_insert",
+                           "INSERT INTO banco_requests (tenant_id, user_id, kind, currency, amount, reference, "
+                           "destination, status, transfer_id, client_key) SELECT u.tenant_id, u.id, $3, $4, "
+                           "$5::bigint, $6, $7, 'pending', $8::bigint, $9 FROM users u "
+                           "WHERE u.id = $2::bigint AND u.tenant_id = $1 ON CONFLICT DO NOTHING RETURNING " BANCO_REQ_COLS,
+                           8, p, arena_printf(req->a, "banco.%s_request", kind), "banco_request", NULL, after);
+    json_decref(after);
+    if (!r)
+        return -1;
+    /* an empty answer: a retry with the same key got there first */
+    banco_req q;
+    int found = PQntuples(r) == 1 ? banco_req_from(r, &q) : banco_req_by_key(req, kind, key, &q);
+    if (found <= 0)
+        return -1;
+    return banco_req_answer(req, res, PQntuples(r) == 1 ? 201 : 200, &q, "/banco");
 }
 
 /* ---------------------------------------------------------------- state changes */
@@ -202,26 +234,7 @@ static int banco_deposit_create(request *req, response *res)
     int found = banco_req_by_key(req, "deposit", key, &q);
     if (found)
         return found < 0 ? -1 : banco_req_answer(req, res, 200, &q, "/banco");
-    char uid[24], am[24];
-    snprintf(uid, sizeof uid, "%lld", req->session->user_id);
-    snprintf(am, sizeof am, "%lld", amount);
-    const char *ref = banco_reference(req, "DEP");
-    const char *p[] = {uid, cur, am, ref, key};
-    json_t *after = json_pack("{s:s, s:I, s:s}", "currency", cur, "amount", (json_int_t)amount, "reference", ref);
-    PGresult *r = audit_tq(&req->cx, "banco_deposit_create",
-                           "INSERT INTO banco_requests (tenant_id, user_id, kind, currency, amount, reference, status, "
-                           "client_key) SELECT u.tenant_id, u.id, 'deposit', $3, $4::bigint, $5, 'pending', $6 FROM users u "
-                           "WHERE u.id = $2::bigint AND u.tenant_id = $1 "
-                           "ON CONFLICT (tenant_id, kind, client_key) DO NOTHING RETURNING " BANCO_REQ_COLS,
-                           5, p, "banco.deposit_request", "banco_request", NULL, after);
-    json_decref(after);
-    if (!r)
-        return -1;
-    /* an empty answer: a retry with the same key got there first */
-    found = PQntuples(r) == 1 ? banco_req_from(r, &q) : banco_req_by_key(req, "deposit", key, &q);
-    if (found <= 0)
-        return -1;
-    return banco_req_answer(req, res, PQntuples(r) == 1 ? 201 : 200, &q, "/banco");
+    return banco_req_insert(req, res, "deposit", cur, amount, "", 0, key);
 }
 
 /* Confirms a deposit and credits the wallet. The row is claimed first (pending -> confirmed, audited),
@@ -379,27 +392,7 @@ static int banco_withdrawal_create(request *req, response *res)
         banco_ledger_refused(req, res, rc < 0 ? LEDGER_DB_ERROR : out.code);
         return 0;
     }
-    char uid[24], am[24], tr[24];
-    snprintf(uid, sizeof uid, "%lld", req->session->user_id);
-    snprintf(am, sizeof am, "%lld", amount);
-    snprintf(tr, sizeof tr, "%lld", out.transfer_id);
-    const char *ref = banco_reference(req, "SAQ");
-    const char *p[] = {uid, cur, am, ref, dest, tr, key};
-    json_t *after = json_pack("{s:s, s:I, s:s, s:I}", "currency", cur, "amount", (json_int_t)amount, "reference", ref,
-                              "transfer_id", (json_int_t)out.transfer_id);
-    PGresult *r = audit_tq(&req->cx, "banco_withdrawal_create",
-                           "INSERT INTO banco_requests (tenant_id, user_id, kind, currency, amount, reference, "
-                           "destination, status, transfer_id, client_key) SELECT u.tenant_id, u.id, 'withdrawal', $3, "
-                           "$4::bigint, $5, $6, 'pending', $7::bigint, $8 FROM users u "
-                           "WHERE u.id = $2::bigint AND u.tenant_id = $1 ON CONFLICT DO NOTHING RETURNING " BANCO_REQ_COLS,
-                           7, p, "banco.withdrawal_request", "banco_request", NULL, after);
-    json_decref(after);
-    if (!r)
-        return -1;
-    found = PQntuples(r) == 1 ? banco_req_from(r, &q) : banco_req_by_key(req, "withdrawal", key, &q);
-    if (found <= 0)
-        return -1;
-    return banco_req_answer(req, res, PQntuples(r) == 1 ? 201 : 200, &q, "/banco");
+    return banco_req_insert(req, res, "withdrawal", cur, amount, dest, out.transfer_id, key);
 }
 
 static int banco_withdrawal_cancel(request *req, response *res)
