@@ -1,6 +1,7 @@
 /* money.c — integer minor units to text: the magnitude is taken as unsigned (LLONG_MIN included),
  * split at the currency's decimals, and grouped by thousands with the language's separators. */
 #include "money.h"
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,4 +69,36 @@ const char *money_format_a(arena *a, long long minor, const char *currency, cons
         return "—";
     const char *s = arena_strndup(a, tmp, strlen(tmp));
     return s ? s : "—";
+}
+
+int money_parse(const char *text, const char *currency, long long *minor)
+{
+    int decimals = money_decimals(currency);
+    if (!text || decimals < 0 || !*text)
+        return -1;
+    long long v = 0;
+    int seen_point = 0, frac = 0, digits = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '.' || *p == ',') {
+            if (seen_point || !digits)
+                return -1;
+            seen_point = 1;
+            continue;
+        }
+        if (*p < '0' || *p > '9' || (seen_point && ++frac > decimals))
+            return -1;
+        if (v > (LLONG_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*p - '0');
+        digits++;
+    }
+    if (!digits || (seen_point && !frac))
+        return -1;
+    for (; frac < decimals; frac++) {
+        if (v > LLONG_MAX / 10)
+            return -1;
+        v *= 10;
+    }
+    *minor = v;
+    return 0;
 }

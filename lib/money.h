@@ -19,4 +19,9 @@ int money_plain(char *out, size_t cap, long long minor, const char *currency);
 
 /* The same into the arena; "—" for an unknown currency or when the arena is full. */
 const char *money_format_a(arena *a, long long minor, const char *currency, const char *lang);
+/* Reads an amount as a person types it: digits with at most the currency's decimals after one '.'
+ * or ',' ("12,50", "0.001", "7"); no sign, no grouping, no exponent. 0 with *minor set (zero
+ * included: the caller decides whether zero is allowed), or -1 for anything else, an unknown
+ * currency or an amount past LLONG_MAX minor units. */
+int money_parse(const char *text, const char *currency, long long *minor);
 #endif

@@ -29,5 +29,7 @@ extern const module assinaturas_module; /* assinaturas.c: the tenant's plan, usa
 extern const module stripe_webhook_module; /* stripe_webhook.c: POST /webhooks/stripe, signed by Stripe */
 extern const module comissoes_module; /* comissoes.c: commission balances and payout runs */
 extern const module assinaturas_actions_module; /* assinaturas_actions.c: Stripe checkout and billing portal */
+extern const module banco_module;       /* banco.c: wallets, balances, history, pockets and transfers */
+extern const module banco_requests_module; /* banco_requests.c: deposits and withdrawals, and staff decisions */
 extern const module *const all_modules[];
 #endif

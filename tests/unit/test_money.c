@@ -100,6 +100,33 @@ START_TEST(test_revenue)
 }
 END_TEST
 
+/* What people type: either decimal mark, the currency's decimals at most, nothing else. */
+START_TEST(test_parse)
+{
+    long long v = -1;
+    ck_assert_int_eq(money_parse("12,50", "BRL", &v), 0);
+    ck_assert_int_eq(v, 1250);
+    ck_assert_int_eq(money_parse("12.5", "BRL", &v), 0);
+    ck_assert_int_eq(v, 1250);
+    ck_assert_int_eq(money_parse("7", "BRL", &v), 0);
+    ck_assert_int_eq(v, 700);
+    ck_assert_int_eq(money_parse("0.00000001", "BTC", &v), 0);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(money_parse("1.5", "USDT", &v), 0);
+    ck_assert_int_eq(v, 1500000);
+    ck_assert_int_eq(money_parse("0", "BRL", &v), 0);
+    ck_assert_int_eq(v, 0);
+    v = 42;
+    const char *bad[] = {"", "-1", "+1", "1,234.56", "1.234", "1e3", "abc", ".5", "5.", "1 000", "0x10",
+                         "92233720368547758.08", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(money_parse(bad[i], "BRL", &v) == -1, "accepted %s", bad[i]);
+    ck_assert_int_eq(v, 42);
+    ck_assert_int_eq(money_parse("1", "EUR", &v), -1);
+    ck_assert_int_eq(money_parse(NULL, "BRL", &v), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("money");
@@ -108,6 +135,7 @@ int main(void)
     tcase_add_test(tc, test_crypto);
     tcase_add_test(tc, test_extremes_and_errors);
     tcase_add_test(tc, test_revenue);
+    tcase_add_test(tc, test_parse);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
