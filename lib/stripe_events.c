@@ -5,6 +5,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "subscriptions.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,32 +114,11 @@ static long long customer_tenant(job *j, const char *customer)
     return PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
 }
 
-/* Sets the tenant's plan from its best live subscription ("free" when none): internal and
- * influencer tenants are not billed through Stripe and keep theirs. Audited when it changes. */
+/* Sets the tenant's plan from its best entitlement (lib/subscriptions.c), audited when it changes. */
 static int sync_plan(job *j, long long tenant)
 {
-    const char *p[] = {num(j->c.a, tenant)};
-    PGresult *r = db_query(
-        j->c.a, "stripe_sync_plan",
-        "WITH want AS (SELECT COALESCE((SELECT plan FROM subscriptions WHERE tenant_id = $1::bigint"
-        "   AND status IN ('active', 'trialing', 'past_due') AND plan IS NOT NULL"
-        "   ORDER BY CASE plan WHEN 'enterprise' THEN 2 WHEN 'pro' THEN 1 ELSE 0 END DESC LIMIT 1), 'free') AS plan),"
-        " old AS (SELECT plan FROM tenants WHERE id = $1::bigint FOR UPDATE) "
-        "UPDATE tenants t SET plan = want.plan FROM want, old WHERE t.id = $1::bigint AND t.plan <> want.plan"
-        " AND t.plan NOT IN ('influencer', 'internal') RETURNING old.plan, t.plan",
-        1, p);
-    if (!r)
-        return FAIL;
-    if (!PQntuples(r))
-        return 0;
-    json_t *before = json_pack("{s:s}", "plan", PQgetvalue(r, 0, 0));
-    json_t *after = json_pack("{s:s, s:s}", "plan", PQgetvalue(r, 0, 1), "event", j->id);
-    ctx c = j->c;
-    c.tenant_id = tenant;
-    int rc = audit_record(&c, "billing.plan_change", "tenant", p[0], before, after);
-    json_decref(before);
-    json_decref(after);
-    return rc < 0 ? FAIL : 1;
+    int rc = subscriptions_sync_plan(&j->c, tenant, "event", j->id);
+    return rc < 0 ? FAIL : rc;
 }
 
 /* Maps customer to tenant (first mapping wins) and adopts the customer's subscriptions that
@@ -371,6 +351,8 @@ static int process_tx(void *arg)
     if (o < 0)
         return FAIL;
     j->outcome = o;
+    if (subscriptions_event_notify(&j->c, j->type, json_object_get(json_object_get(j->ev, "data"), "object"), o) < 0)
+        return FAIL;
     const char *pu[] = {j->id, stripe_event_outcome_name(o), j->c.tenant_id > 0 ? num(a, j->c.tenant_id) : NULL};
     return db_exec(a, "stripe_event_outcome", "UPDATE stripe_events SET outcome = $2, tenant_id = $3::bigint WHERE event_id = $1",
                    3, pu) == 1

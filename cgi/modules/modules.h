@@ -28,5 +28,6 @@ extern const module financeiro_module;  /* financeiro.c: revenue dashboard, ledg
 extern const module assinaturas_module; /* assinaturas.c: the tenant's plan, usage, subscription and dunning */
 extern const module stripe_webhook_module; /* stripe_webhook.c: POST /webhooks/stripe, signed by Stripe */
 extern const module assinaturas_actions_module; /* assinaturas_actions.c: Stripe checkout and billing portal */
+extern const module assinaturas_plan_module;    /* assinaturas_plan.c: plan change, cancel/resume, trial */
 extern const module *const all_modules[];
 #endif
