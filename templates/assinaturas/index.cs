@@ -40,29 +40,23 @@
 </section>
 <section class="card">
   <h2><?cs var:Lang.assinaturas.change_plan ?></h2>
-  <?cs if:data.can_checkout ?>
-  <form method="post" action="/assinaturas/checkout" class="form">
+  <?cs if:data.can_checkout || data.can_change ?>
+  <?cs if:data.can_change ?><p class="muted"><?cs var:Lang.assinaturas.change_explain ?></p><?cs /if ?>
+  <form method="post" action="<?cs if:data.can_checkout ?>/assinaturas/checkout<?cs else ?>/assinaturas/plano<?cs /if ?>" class="form">
     <input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>">
     <label><?cs var:Lang.assinaturas.choose ?>
       <select name="plan"><?cs each:p = data.plans ?><option value="<?cs var:p.plan ?>"<?cs if:p.current ?> selected<?cs /if ?>><?cs var:p.name ?> — <?cs var:p.price ?></option><?cs /each ?></select>
     </label>
-    <button type="submit" class="primary"><?cs var:Lang.assinaturas.checkout ?></button>
+    <button type="submit" class="primary"><?cs if:data.can_checkout ?><?cs var:Lang.assinaturas.checkout ?><?cs else ?><?cs var:Lang.assinaturas.change_now ?><?cs /if ?></button>
   </form>
-  <?cs elif:data.can_change ?>
-  <p class="muted"><?cs var:Lang.assinaturas.change_explain ?></p>
-  <form method="post" action="/assinaturas/plano" class="form">
-    <input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>">
-    <label><?cs var:Lang.assinaturas.choose ?>
-      <select name="plan"><?cs each:p = data.plans ?><option value="<?cs var:p.plan ?>"<?cs if:p.current ?> selected<?cs /if ?>><?cs var:p.name ?> — <?cs var:p.price ?></option><?cs /each ?></select>
-    </label>
-    <button type="submit" class="primary"><?cs var:Lang.assinaturas.change_now ?></button>
-  </form>
+  <?cs /if ?>
+  <?cs if:data.can_change ?>
   <?cs if:data.subscription.cancel_at_period_end || data.subscription.pending_cancel ?>
   <form method="post" action="/assinaturas/retomar" class="form"><input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>"><button type="submit"><?cs var:Lang.assinaturas.resume ?></button></form>
   <?cs else ?>
   <form method="post" action="/assinaturas/cancelar" class="form"><input type="hidden" name="_csrf" value="<?cs var:req.csrf ?>"><button type="submit" class="danger"><?cs var:Lang.assinaturas.cancel ?></button></form>
   <?cs /if ?>
-  <?cs else ?>
+  <?cs elif:!data.can_checkout ?>
   <p class="muted"><?cs var:Lang.assinaturas.change_in_portal ?></p>
   <?cs /if ?>
   <?cs if:data.trial.running ?><p id="trial-running"><?cs var:Lang.assinaturas.trial_running ?> <time datetime="<?cs var:data.trial.ends_on ?>"><?cs var:data.trial.ends_on ?></time>.</p><?cs /if ?>
