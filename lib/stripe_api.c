@@ -82,16 +82,18 @@ static void read_error(stripe_error *e, json_t *body)
         snprintf(e->message, sizeof e->message, "Stripe answered HTTP %ld", e->status);
 }
 
-int stripe_post(const char *path, const char *form, size_t form_len, const char *idem_key, json_t **out,
-                stripe_error *e)
+/* One call: a POST carries form and idem_key, a GET neither (reads are safe to retry as they are). */
+static int stripe_call(const char *method, const char *path, const char *form, size_t form_len, const char *idem_key,
+                       json_t **out, stripe_error *e)
 {
     stripe_error local;
     if (!e)
         e = &local;
     memset(e, 0, sizeof *e);
     *out = NULL;
-    if (!path || path[0] != '/' || !idem_key || !*idem_key || strlen(idem_key) > STRIPE_IDEM_MAX ||
-        strpbrk(idem_key, "\r\n"))
+    int post = !strcmp(method, "POST");
+    if (!path || path[0] != '/' || strpbrk(path, "\r\n ") ||
+        (post && (!idem_key || !*idem_key || strlen(idem_key) > STRIPE_IDEM_MAX || strpbrk(idem_key, "\r\n"))))
         return fail(e, STRIPE_ERR_INVALID, "a path and an idempotency key of 1 to %d characters are needed",
                     STRIPE_IDEM_MAX);
     char *key = config_secret("stripe.secret_key");
@@ -110,18 +112,22 @@ int stripe_post(const char *path, const char *form, size_t form_len, const char 
     free(key);
     char ver[96], idem[300];
     snprintf(ver, sizeof ver, "Stripe-Version: %s", version && *version ? version : "");
-    snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key);
-    const char *headers[] = {auth.data, idem, "Content-Type: application/x-www-form-urlencoded", ver};
-    size_t nh = version && *version ? 4 : 3;
+    snprintf(idem, sizeof idem, "Idempotency-Key: %s", post ? idem_key : "");
+    const char *headers[4] = {auth.data, ver};
+    size_t nh = version && *version ? 2 : 1;
+    if (post) {
+        headers[nh++] = idem;
+        headers[nh++] = "Content-Type: application/x-www-form-urlencoded";
+    }
     http_request rq = {.service = STRIPE_SERVICE,
-                       .method = "POST",
+                       .method = method,
                        .url = url.data,
                        .headers = headers,
                        .nheaders = nh,
-                       .body = form ? form : "",
-                       .body_len = form ? form_len : 0,
+                       .body = post && form ? form : NULL,
+                       .body_len = post && form ? form_len : 0,
                        /* the idempotency key makes a repeat return the first answer */
-                       .retry_unsafe = 1};
+                       .retry_unsafe = post};
     int oom = url.oom || auth.oom;
     http_response rs;
     int herr = oom ? HTTP_ERR_INVALID : http_do(&rq, &rs);
@@ -135,7 +141,7 @@ int stripe_post(const char *path, const char *form, size_t form_len, const char 
     e->status = rs.status;
     e->transport = rs.err;
     if (herr != HTTP_OK) {
-        log_warn("stripe: POST %s: no answer after %d attempt(s): %s", path, rs.attempts, rs.error);
+        log_warn("stripe: %s %s: no answer after %d attempt(s): %s", method, path, rs.attempts, rs.error);
         fail(e, STRIPE_ERR_UNAVAILABLE, "Stripe did not answer: %s", rs.error[0] ? rs.error : http_err_name(rs.err));
         http_response_free(&rs);
         return STRIPE_ERR_UNAVAILABLE;
@@ -149,7 +155,7 @@ int stripe_post(const char *path, const char *form, size_t form_len, const char 
     if (e->status >= 200 && e->status < 300) {
         if (!json_is_object(j)) {
             json_decref(j);
-            log_warn("stripe: POST %s: HTTP %ld without a JSON object (request %s)", path, e->status, request_id);
+            log_warn("stripe: %s %s: HTTP %ld without a JSON object (request %s)", method, path, e->status, request_id);
             return fail(e, STRIPE_ERR_BAD_ANSWER, "Stripe answered HTTP %ld without a JSON object", e->status);
         }
         *out = j;
@@ -158,9 +164,20 @@ int stripe_post(const char *path, const char *form, size_t form_len, const char 
     read_error(e, j);
     json_decref(j);
     e->result = (e->status == 429 || e->status >= 500) ? STRIPE_ERR_UNAVAILABLE : STRIPE_ERR_REFUSED;
-    log_warn("stripe: POST %s: HTTP %ld %s%s%s after %d attempt(s) (request %s): %s", path, e->status, e->type,
+    log_warn("stripe: %s %s: HTTP %ld %s%s%s after %d attempt(s) (request %s): %s", method, path, e->status, e->type,
              e->code[0] ? "/" : "", e->code, e->attempts, request_id, e->message);
     return e->result;
+}
+
+int stripe_post(const char *path, const char *form, size_t form_len, const char *idem_key, json_t **out,
+                stripe_error *e)
+{
+    return stripe_call("POST", path, form, form_len, idem_key, out, e);
+}
+
+int stripe_get(const char *path, json_t **out, stripe_error *e)
+{
+    return stripe_call("GET", path, NULL, 0, NULL, out, e);
 }
 
 /* The string member name of a 2xx answer into out, or STRIPE_ERR_BAD_ANSWER. */
@@ -271,4 +288,95 @@ int stripe_price_for_plan(const char *plan, char *out, size_t outlen)
     memcpy(out, list, n);
     out[n] = '\0';
     return 0;
+}
+
+/* "sub_" and letters or digits only: the id goes into a URL path */
+static int subscription_id_ok(const char *s)
+{
+    if (!s || strncmp(s, "sub_", 4) != 0 || !s[4] || strlen(s) >= 128)
+        return 0;
+    for (const char *p = s + 4; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+            return 0;
+    return 1;
+}
+
+/* The fields of a subscription object we act on; STRIPE_ERR_BAD_ANSWER without its first item. */
+static int read_subscription(json_t *j, stripe_subscription *out, stripe_error *e)
+{
+    memset(out, 0, sizeof *out);
+    json_t *item = json_array_get(json_object_get(json_object_get(j, "items"), "data"), 0);
+    json_t *price = json_object_get(item, "price");
+    if (json_is_object(price))
+        price = json_object_get(price, "id");
+    int rc = answer_field(j, "id", "sub_", out->id, sizeof out->id, e);
+    if (rc == STRIPE_OK)
+        rc = answer_field(item, "id", "si_", out->item_id, sizeof out->item_id, e);
+    if (rc != STRIPE_OK)
+        return rc;
+    copy_str(out->status, sizeof out->status, j, "status");
+    snprintf(out->price, sizeof out->price, "%s", json_string_value(price) ? json_string_value(price) : "");
+    out->cancel_at_period_end = json_is_true(json_object_get(j, "cancel_at_period_end"));
+    json_t *end = json_object_get(j, "current_period_end");
+    if (!json_is_integer(end)) /* API versions from 2025-03 carry it on the item */
+        end = json_object_get(item, "current_period_end");
+    out->current_period_end = json_is_integer(end) ? (long long)json_integer_value(end) : 0;
+    return STRIPE_OK;
+}
+
+int stripe_get_subscription(const char *subscription_id, stripe_subscription *out, stripe_error *e)
+{
+    stripe_error local;
+    if (!e)
+        e = &local;
+    if (!subscription_id_ok(subscription_id)) {
+        memset(e, 0, sizeof *e);
+        return fail(e, STRIPE_ERR_INVALID, "not a subscription id");
+    }
+    char path[160];
+    snprintf(path, sizeof path, "/v1/subscriptions/%s", subscription_id);
+    json_t *j = NULL;
+    int rc = stripe_get(path, &j, e);
+    if (rc == STRIPE_OK)
+        rc = read_subscription(j, out, e);
+    json_decref(j);
+    return rc;
+}
+
+int stripe_update_subscription(const char *idem_key, const char *subscription_id, const stripe_subscription_change *c,
+                               stripe_subscription *out, stripe_error *e)
+{
+    stripe_error local;
+    if (!e)
+        e = &local;
+    if (!subscription_id_ok(subscription_id) || (c->price && (!c->item_id || !c->proration_behavior)) ||
+        (!c->price && c->cancel_at_period_end < 0)) {
+        memset(e, 0, sizeof *e);
+        return fail(e, STRIPE_ERR_INVALID, "a subscription id and a price change (item, price, proration) or a "
+                                           "cancellation flag are needed");
+    }
+    buf form;
+    buf_init(&form);
+    if (c->price) {
+        stripe_form_add(&form, "items[0][id]", c->item_id);
+        stripe_form_add(&form, "items[0][price]", c->price);
+        stripe_form_add(&form, "proration_behavior", c->proration_behavior);
+    }
+    if (c->cancel_at_period_end >= 0)
+        stripe_form_add(&form, "cancel_at_period_end", c->cancel_at_period_end ? "true" : "false");
+    if (form.oom) {
+        buf_free(&form);
+        memset(e, 0, sizeof *e);
+        return fail(e, STRIPE_ERR_INVALID, "out of memory");
+    }
+    char path[160];
+    snprintf(path, sizeof path, "/v1/subscriptions/%s", subscription_id);
+    json_t *j = NULL;
+    int rc = stripe_post(path, form.data ? form.data : "", form.len, idem_key, &j, e);
+    buf_free(&form);
+    stripe_subscription local_sub;
+    if (rc == STRIPE_OK)
+        rc = read_subscription(j, out ? out : &local_sub, e);
+    json_decref(j);
+    return rc;
 }

@@ -1,5 +1,5 @@
-/* stripe_api.h — the calls we make to Stripe (Customer, Checkout Session, Billing Portal session):
- * form-encoded POSTs through the shared HTTP client, each with the caller's Idempotency-Key. */
+/* stripe_api.h — the calls we make to Stripe (Customer, Checkout Session, Billing Portal session,
+ * Subscription): form-encoded POSTs through the shared HTTP client, each with an Idempotency-Key. */
 #ifndef BCF_STRIPE_API_H
 #define BCF_STRIPE_API_H
 #include <jansson.h>
@@ -63,6 +63,35 @@ int stripe_create_checkout_session(const char *idem_key, const stripe_checkout *
 /* A Billing Portal session for customer, coming back to return_url. Writes its url. */
 int stripe_create_portal_session(const char *idem_key, const char *customer, const char *return_url, char *url,
                                  size_t urllen, stripe_error *e);
+
+/* GETs path ("/v1/subscriptions/sub_...") without a body or idempotency key (a read is safe to
+ * retry) and parses the JSON answer into *out when STRIPE_OK. */
+int stripe_get(const char *path, json_t **out, stripe_error *e);
+
+/* What we read of a subscription object (its first item is the plan's price). */
+typedef struct stripe_subscription {
+    char id[128];                 /* "sub_..." */
+    char item_id[128];            /* items.data[0].id, "si_...": a price change names it */
+    char price[128];              /* items.data[0].price.id */
+    char status[32];
+    int cancel_at_period_end;
+    long long current_period_end; /* unix seconds, 0 when absent */
+} stripe_subscription;
+
+/* GET /v1/subscriptions/{id}. */
+int stripe_get_subscription(const char *subscription_id, stripe_subscription *out, stripe_error *e);
+
+typedef struct stripe_subscription_change {
+    const char *item_id;            /* with price: the item whose price changes */
+    const char *price;              /* NULL = keep the price */
+    const char *proration_behavior; /* with price: "create_prorations" (upgrade) or "none" (downgrade) */
+    int cancel_at_period_end;       /* 1 or 0 to set it, -1 to leave it */
+} stripe_subscription_change;
+
+/* POST /v1/subscriptions/{id}: items[0][id] + items[0][price] + proration_behavior, and/or
+ * cancel_at_period_end. Writes the answer's state into out (may be NULL). */
+int stripe_update_subscription(const char *idem_key, const char *subscription_id, const stripe_subscription_change *c,
+                               stripe_subscription *out, stripe_error *e);
 
 /* The first price id of stripe.price.<plan> into out; 0, or -1 when the plan has none. */
 int stripe_price_for_plan(const char *plan, char *out, size_t outlen);

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "subscriptions.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ typedef struct job {
     json_t *ev;
     const char *id, *type;
     long long created;
+    int in_tx;       /* the call runs inside db_tx (with a notice): db_tx retries, not call() */
 } job;
 
 enum { FAIL = STRIPE_EV_FAILED }; /* the database failed: nothing stored */
@@ -127,10 +129,42 @@ static int call(job *j, const char *name, const char *sql, int n, const char *co
             return o;
         }
         const char *state = db_sqlstate();
-        if ((strcmp(state, "40001") != 0 && strcmp(state, "40P01") != 0) || attempt >= retries)
+        if (j->in_tx || (strcmp(state, "40001") != 0 && strcmp(state, "40P01") != 0) || attempt >= retries)
             return FAIL;
         log_info("stripe event %s: retry %d after SQLSTATE %s", j->id, attempt + 1, state);
     }
+}
+
+/* The events that tell the tenant's owners something (lib/subscriptions.c): the call and the
+ * in-app notice commit together, so a notice is neither lost nor sent for a rolled-back event. */
+typedef struct noticed {
+    job *j;
+    const char *name, *sql;
+    int n;
+    const char *const *params;
+    json_t *obj;
+    int outcome;
+} noticed;
+
+static int noticed_tx(void *arg)
+{
+    noticed *t = arg;
+    t->j->c.tenant_id = 0;
+    t->outcome = call(t->j, t->name, t->sql, t->n, t->params);
+    if (t->outcome < 0)
+        return -1;
+    return subscriptions_event_notify(&t->j->c, t->j->type, t->obj, t->outcome) < 0 ? -1 : 0;
+}
+
+static int apply(job *j, json_t *obj, const char *name, const char *sql, int n, const char *const *params)
+{
+    if (strcmp(j->type, "invoice.payment_failed") != 0 && strcmp(j->type, "customer.subscription.trial_will_end") != 0)
+        return call(j, name, sql, n, params);
+    noticed t = {j, name, sql, n, params, obj, FAIL};
+    j->in_tx = 1;
+    int rc = db_tx(noticed_tx, &t);
+    j->in_tx = 0;
+    return rc < 0 ? FAIL : t.outcome;
 }
 
 /* Parameters 1-5 of every call: the event row. */
@@ -191,7 +225,7 @@ static int apply_subscription(job *j, json_t *obj)
                        hint_or_null(j, obj),
                        j->c.ip ? j->c.ip : "",
                        j->c.request_id ? j->c.request_id : ""};
-    return call(j, "stripe_apply_subscription",
+    return apply(j, obj, "stripe_apply_subscription",
                 "SELECT * FROM stripe_apply_subscription($1, $2, $3::bigint, $4::boolean, $5::jsonb, $6, $7, $8, $9, "
                 "$10, $11::bigint, $12::boolean, $13::bigint, $14::bigint, $15, $16)",
                 16, p);
@@ -215,7 +249,7 @@ static int apply_invoice(job *j, json_t *obj, const char *state)
                        str(obj, "hosted_invoice_url"),
                        j->c.ip ? j->c.ip : "",
                        j->c.request_id ? j->c.request_id : ""};
-    return call(j, "stripe_apply_invoice",
+    return apply(j, obj, "stripe_apply_invoice",
                 "SELECT * FROM stripe_apply_invoice($1, $2, $3::bigint, $4::boolean, $5::jsonb, $6, $7, $8, $9, $10, $11)",
                 11, p);
 }

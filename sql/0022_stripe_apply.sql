@@ -2,17 +2,20 @@
 -- is stored under its id and applied by one function call, one round trip in its own transaction.
 -- lib/stripe_events.c validates the event and calls these; docs/billing.md has the rules.
 
--- Sets the tenant's plan from its best live subscription ('free' when none); internal and
--- influencer tenants are not billed through Stripe and keep theirs. Audited when it changes.
-CREATE FUNCTION stripe_sync_plan(p_tenant BIGINT, p_event TEXT, p_ip TEXT, p_request_id TEXT)
+-- Sets the tenant's plan to its best entitlement (billing_entitlements, sql/0020: live
+-- subscriptions, plans held to the period's end, running trials; 'free' when none); internal and
+-- influencer tenants are not billed through Stripe and keep theirs. Audited when it changes, with
+-- what caused it ({"event": "evt_..."}, {"reason": "dunning"}). The webhook's functions and
+-- lib/subscriptions.c (the pages and the worker) all set the plan through this one function.
+CREATE FUNCTION billing_sync_plan(p_tenant BIGINT, p_actor BIGINT, p_cause_key TEXT, p_cause TEXT, p_ip TEXT,
+                                  p_request_id TEXT)
 RETURNS BOOLEAN LANGUAGE plpgsql AS $$
 DECLARE
     v_old TEXT;
     v_new TEXT;
 BEGIN
-    WITH want AS (SELECT COALESCE((SELECT s.plan FROM subscriptions s WHERE s.tenant_id = p_tenant
-                    AND s.status IN ('active', 'trialing', 'past_due') AND s.plan IS NOT NULL
-                    ORDER BY CASE s.plan WHEN 'enterprise' THEN 2 WHEN 'pro' THEN 1 ELSE 0 END DESC LIMIT 1),
+    WITH want AS (SELECT COALESCE((SELECT e.plan FROM billing_entitlements e WHERE e.tenant_id = p_tenant
+                    ORDER BY CASE e.plan WHEN 'enterprise' THEN 2 WHEN 'pro' THEN 1 ELSE 0 END DESC LIMIT 1),
                   'free') AS plan),
          old AS (SELECT t.plan FROM tenants t WHERE t.id = p_tenant FOR UPDATE)
     UPDATE tenants t SET plan = want.plan FROM want, old
@@ -21,8 +24,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN false;
     END IF;
-    PERFORM audit_append(p_tenant, NULL, 'billing.plan_change', 'tenant', p_tenant::text,
-                         jsonb_build_object('plan', v_old), jsonb_build_object('plan', v_new, 'event', p_event),
+    PERFORM audit_append(p_tenant, p_actor, 'billing.plan_change', 'tenant', p_tenant::text,
+                         jsonb_build_object('plan', v_old), jsonb_build_object('plan', v_new, p_cause_key, p_cause),
                          p_ip, p_request_id);
     RETURN true;
 END
@@ -50,7 +53,7 @@ BEGIN
     UPDATE subscriptions SET tenant_id = p_tenant, updated_at = now()
      WHERE stripe_customer_id = p_customer AND tenant_id IS NULL;
     IF FOUND THEN
-        PERFORM stripe_sync_plan(p_tenant, p_event, p_ip, p_request_id);
+        PERFORM billing_sync_plan(p_tenant, NULL, 'event', p_event, p_ip, p_request_id);
     END IF;
     RETURN p_tenant;
 END
@@ -143,7 +146,7 @@ BEGIN
                                             'cancel_at_period_end', p_cancel, 'event', p_event, 'type', p_type),
                          p_ip, p_request_id);
     IF v_owner IS NOT NULL THEN
-        PERFORM stripe_sync_plan(v_owner, p_event, p_ip, p_request_id);
+        PERFORM billing_sync_plan(v_owner, NULL, 'event', p_event, p_ip, p_request_id);
     END IF;
     RETURN QUERY SELECT * FROM stripe_event_done(p_event, CASE WHEN v_owner IS NULL THEN 'unmatched' ELSE 'applied' END,
                                                  v_owner);

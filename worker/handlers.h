@@ -35,4 +35,8 @@ void bots_scheduler_tick(void);
 /* Voids pending ledger transfers past their timeout, every ledger.expire_poll_ms
  * (worker/ledger_expiry.c). */
 void ledger_expiry_tick(void);
+
+/* Ends trials, held plans and overdue subscriptions past their grace, every billing.expire_poll_ms
+ * (worker/dunning.c). */
+void dunning_tick(void);
 #endif

@@ -133,6 +133,7 @@ int main(int argc, char **argv)
         sweeper_tick();
         bots_scheduler_tick();
         ledger_expiry_tick();
+        dunning_tick();
         /* the read blocks at most until the next e-mail poll or sweep is due (Redis wakes it the
          * moment an entry arrives); its socket timeout is sized for the block (consumer_poll) */
         long block = config_int("mail.poll_ms");

@@ -1,5 +1,5 @@
 /* assinaturas.c — Assinaturas: the tenant's own plan, what it uses of every limit, its Stripe
- * subscription (renewal, trial, cancellation, dunning) and the ways to change plan or card. */
+ * subscription (renewal, trial, cancellation, pending changes, dunning) and the ways to change them. */
 #include "config.h"
 #include "db.h"
 #include "modules.h"
@@ -80,7 +80,13 @@ static int assinaturas_subscription(request *req, json_t **out)
         "coalesce(to_char(trial_end AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ''), coalesce(latest_invoice_status, ''), "
         "coalesce(latest_invoice_url, ''), "
         "to_char((to_timestamp(coalesce(last_invoice_created, last_event_created)) + make_interval(days => $2::int)) "
-        "AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+        "AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "
+        /* a change this portal asked Stripe for and no newer event has confirmed (sql/0020) */
+        "CASE WHEN requested_plan IS DISTINCT FROM plan AND requested_at > to_timestamp(last_event_created) "
+        "THEN coalesce(requested_plan, '') ELSE '' END, "
+        "coalesce(requested_cancel <> cancel_at_period_end AND requested_at > to_timestamp(last_event_created), false), "
+        "CASE WHEN held_until > now() THEN coalesce(held_plan, '') ELSE '' END, "
+        "coalesce(to_char(held_until AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') "
         "FROM subscriptions WHERE tenant_id = $1 "
         "ORDER BY status IN ('active', 'trialing', 'past_due') DESC, last_event_created DESC, id DESC LIMIT 1",
         1, p);
@@ -98,6 +104,17 @@ static int assinaturas_subscription(request *req, json_t **out)
                      !strcmp(PQgetvalue(r, 0, 4), "t"), "trial_end", PQgetvalue(r, 0, 5), "latest_invoice_status",
                      PQgetvalue(r, 0, 6), "latest_invoice_url", url_ok ? url : "", "pay_before",
                      PQgetvalue(r, 0, 8));
+    const char *pending_plan = PQgetvalue(r, 0, 9), *held = PQgetvalue(r, 0, 11);
+    json_object_set_new(*out, "pending_plan", json_string(pending_plan));
+    if (*pending_plan)
+        json_object_set_new(*out, "pending_plan_name", json_string(render_lang_string(
+                                                           req->lang, arena_printf(req->a, "plans.name.%s", pending_plan))));
+    json_object_set_new(*out, "pending_cancel", json_boolean(!strcmp(PQgetvalue(r, 0, 10), "t")));
+    json_object_set_new(*out, "held_plan", json_string(held));
+    json_object_set_new(*out, "held_until", json_string(*held ? PQgetvalue(r, 0, 12) : ""));
+    if (*held)
+        json_object_set_new(*out, "held_plan_name",
+                            json_string(render_lang_string(req->lang, arena_printf(req->a, "plans.name.%s", held))));
     return 0;
 }
 
@@ -118,6 +135,28 @@ static json_t *assinaturas_choices(request *req, const char *current)
                              "current", current && !strcmp(current, plan)));
     }
     return plans;
+}
+
+/* The card-free trial (sql/0020 plan_trials): running (with its end), used, or still on offer. */
+static int assinaturas_trial(request *req, const char *plan, int ever_subscribed, json_t *d)
+{
+    PGresult *r = tq_query(&req->cx, "assinaturas_trial",
+                           "SELECT plan, to_char(ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+                           " ended_at IS NULL AND ends_at > now() FROM plan_trials WHERE tenant_id = $1",
+                           0, NULL);
+    if (!r)
+        return -1;
+    long long days = 0;
+    int offered = !PQntuples(r) && !ever_subscribed && !strcmp(plan, "free") &&
+                  plans_catalog_limit("pro", PLAN_TRIAL_DAYS, &days) == 0 && days > 0;
+    json_t *t = json_pack("{s:b, s:I}", "can_start", offered, "days", (json_int_t)(days > 0 ? days : 0));
+    if (PQntuples(r)) {
+        json_object_set_new(t, "plan", json_string(PQgetvalue(r, 0, 0)));
+        json_object_set_new(t, "ends_on", json_string(PQgetvalue(r, 0, 1)));
+        json_object_set_new(t, "running", json_boolean(!strcmp(PQgetvalue(r, 0, 2), "t")));
+    }
+    json_object_set_new(d, "trial", t);
+    return 0;
 }
 
 static int assinaturas_index(request *req, response *res)
@@ -144,6 +183,18 @@ static int assinaturas_index(request *req, response *res)
                           past_due, "plans", assinaturas_choices(req, plan));
     json_object_set_new(d, "can_checkout", json_boolean(can_checkout));
     json_object_set_new(d, "has_customer", json_boolean(sub != NULL));
+    /* a subscription in force changes plan and cancels here (assinaturas_plan.c) */
+    int in_force = status && (!strcmp(status, "active") || !strcmp(status, "trialing"));
+    json_object_set_new(d, "can_change", json_boolean(in_force));
+    if (assinaturas_trial(req, plan, sub != NULL, d) < 0) {
+        json_decref(d);
+        return -1;
+    }
+    const char *change = req_query(req, "change"), *trial = req_query(req, "trial");
+    if (change && !strcmp(change, "pending"))
+        json_object_set_new(d, "change", json_string("pending"));
+    if (trial && !strcmp(trial, "started"))
+        json_object_set_new(d, "trial_started", json_true());
     /* back from Stripe Checkout: the plan changes when Stripe's webhook confirms it, not here */
     if (checkout && (!strcmp(checkout, "success") || !strcmp(checkout, "canceled")))
         json_object_set_new(d, "checkout", json_string(checkout));

@@ -1,5 +1,6 @@
 /* assinaturas_actions.c — the Assinaturas buttons that call Stripe: POST /assinaturas/checkout opens a
  * Checkout Session for a plan, POST /assinaturas/portal opens the Billing Portal; both redirect there. */
+#include "assinaturas_actions.h"
 #include "audit.h"
 #include "config.h"
 #include "modules.h"
@@ -25,7 +26,7 @@ static int stored_customer(request *req, char *out, size_t n)
 
 /* Answers a failed Stripe call: Stripe's refusal is our configuration's fault, not the user's (502);
  * no answer is a temporary outage (503). Stripe's own message goes to the log, its code to the user. */
-static void billing_stripe_failed(request *req, response *res, const stripe_error *e)
+void billing_stripe_failed(request *req, response *res, const stripe_error *e)
 {
     const char *lang = req->lang;
     if (e->result == STRIPE_ERR_REFUSED || e->result == STRIPE_ERR_BAD_ANSWER) {
@@ -86,7 +87,8 @@ static int billing_subscribed(request *req, int *ever)
 {
     PGresult *r = tq_query(&req->cx, "billing_subscribed",
                            "SELECT count(*) FILTER (WHERE status IN ('active', 'trialing', 'past_due', 'unpaid', "
-                           "'incomplete', 'paused')), count(*) FROM subscriptions WHERE tenant_id = $1",
+                           "'incomplete', 'paused')), count(*) + (SELECT count(*) FROM plan_trials WHERE tenant_id = $1) "
+                           "FROM subscriptions WHERE tenant_id = $1",
                            0, NULL);
     if (!r)
         return -1;
@@ -94,7 +96,7 @@ static int billing_subscribed(request *req, int *ever)
     return strcmp(PQgetvalue(r, 0, 0), "0") != 0;
 }
 
-static int billing_redirect(request *req, response *res, const char *url)
+int billing_redirect(request *req, response *res, const char *url)
 {
     if (req->api)
         res_json(res, 200, json_pack("{s:s}", "url", url));
@@ -103,7 +105,18 @@ static int billing_redirect(request *req, response *res, const char *url)
     return 0;
 }
 
-static int billing_checkout(request *req, response *res)
+/* one key per click: the client's retries reuse it; a nonce from the form lets a page's resubmit
+ * reuse it too */
+const char *billing_nonce(request *req)
+{
+    const char *nonce = req_field(req, "nonce");
+    if (!nonce || !*nonce || strlen(nonce) > 64 || strspn(nonce, "0123456789abcdefghijklmnopqrstuvwxyz"
+                                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != strlen(nonce))
+        return req->request_id;
+    return nonce;
+}
+
+int billing_checkout(request *req, response *res)
 {
     const char *lang = req->lang;
     const char *plan = req_field(req, "plan");
@@ -120,19 +133,14 @@ static int billing_checkout(request *req, response *res)
         res_error(req, res, 409, "already_subscribed", render_lang_string(lang, "billing.already_subscribed"));
         return 0;
     }
-    /* the trial is for a first subscription only */
+    /* the trial is for a first subscription only, and not after a trial without a card */
     if (!ever)
         plans_catalog_limit(plan, PLAN_TRIAL_DAYS, &trial);
     char cus[128];
     int db_failed = 0;
     if (billing_customer(req, res, cus, sizeof cus, &db_failed) != 0)
         return db_failed ? -1 : 0;
-    /* one key per click: the client's retries reuse it; a nonce from the form lets a page's resubmit
-     * reuse it too */
-    const char *nonce = req_field(req, "nonce");
-    if (!nonce || !*nonce || strlen(nonce) > 64 || strspn(nonce, "0123456789abcdefghijklmnopqrstuvwxyz"
-                                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != strlen(nonce))
-        nonce = req->request_id;
+    const char *nonce = billing_nonce(req);
     const char *base = config_get("app.base_url");
     stripe_checkout co = {
         .tenant_id = req->cx.tenant_id,

@@ -19,7 +19,7 @@ const module *const all_modules[] = {
     &auditoria_module, &upcoming[7], &admin_module, &assinaturas_module, &account_module, &mfa_module,
     &sessions_module,  &credentials_module, &backtests_module,
     &optimizations_module, &walkforward_module, &models_module, &privacy_module, &devmail_module, &auth_module,
-    &pricing_module, &system_module, &stripe_webhook_module, &assinaturas_actions_module,
+    &pricing_module, &system_module, &stripe_webhook_module, &assinaturas_actions_module, &assinaturas_plan_module,
     &comissoes_module, &banco_requests_module,
     NULL,
 };

@@ -31,5 +31,6 @@ extern const module comissoes_module; /* comissoes.c: commission balances and pa
 extern const module assinaturas_actions_module; /* assinaturas_actions.c: Stripe checkout and billing portal */
 extern const module banco_module;       /* banco.c: wallets, balances, history, pockets and transfers */
 extern const module banco_requests_module; /* banco_requests.c: deposits and withdrawals, and staff decisions */
+extern const module assinaturas_plan_module;    /* assinaturas_plan.c: plan change, cancel/resume, trial */
 extern const module *const all_modules[];
 #endif

@@ -5,6 +5,7 @@
 //   startStack({ config: { 'stripe.api_base': fake.url, 'stripe.secret_key_file': file } });
 //   fake.fail(1, { status: 500, path: '/v1/checkout/sessions' }); // the next matching request fails
 //   fake.requests  // what it received: method, path, headers (lower-case), form (an object), status, replayed
+//   const sub = fake.addSubscription({ customer, price: 'price_pro' }); // GET/POST /v1/subscriptions/{id} know it
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 
@@ -25,6 +26,35 @@ export async function startFakeStripe({ secretKey, prices = [] } = {}) {
   const faults = [];
   const requests = [];
   const knownPrices = new Set(prices);
+  const subscriptions = new Map();
+  const now = () => Math.floor(Date.now() / 1000);
+
+  /** GET /v1/subscriptions/{id} and POST (update: items[0][id|price], proration_behavior, cancel_at_period_end). */
+  function subscriptionCall(method, subId, f) {
+    const sub = subscriptions.get(subId);
+    if (!sub) return stripeError(404, 'invalid_request_error', `No such subscription: '${subId}'`, { code: 'resource_missing', param: 'id' });
+    if (method === 'GET') return { status: 200, body: sub };
+    if (f.proration_behavior !== undefined && !['create_prorations', 'none', 'always_invoice'].includes(f.proration_behavior)) {
+      return stripeError(400, 'invalid_request_error', 'Invalid proration_behavior', { code: 'parameter_invalid_empty', param: 'proration_behavior' });
+    }
+    if (f.cancel_at_period_end !== undefined && !['true', 'false'].includes(f.cancel_at_period_end)) {
+      return stripeError(400, 'invalid_request_error', 'Invalid boolean: ' + f.cancel_at_period_end, { code: 'parameter_invalid_boolean', param: 'cancel_at_period_end' });
+    }
+    const itemId = f['items[0][id]'];
+    const price = f['items[0][price]'];
+    const item = sub.items.data[0];
+    if (price !== undefined) {
+      if (itemId !== item.id) {
+        return stripeError(400, 'invalid_request_error', `Invalid subscription_item: '${itemId}'`, { code: 'resource_missing', param: 'items[0][id]' });
+      }
+      if (!knownPrices.has(price)) {
+        return stripeError(400, 'invalid_request_error', `No such price: '${price}'`, { code: 'resource_missing', param: 'items[0][price]' });
+      }
+      item.price = { id: price, object: 'price' };
+    }
+    if (f.cancel_at_period_end !== undefined) sub.cancel_at_period_end = f.cancel_at_period_end === 'true';
+    return { status: 200, body: sub };
+  }
 
   const handlers = {
     '/v1/customers': (f) => {
@@ -69,8 +99,12 @@ export async function startFakeStripe({ secretKey, prices = [] } = {}) {
     if (auth !== `Bearer ${secretKey}`) {
       return stripeError(401, 'invalid_request_error', 'Invalid API Key provided: sk_test_****');
     }
-    if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    if (req.method === 'POST' && !(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       return stripeError(400, 'invalid_request_error', 'Invalid request: the body must be form-encoded.');
+    }
+    const sm = /^\/v1\/subscriptions\/([A-Za-z0-9_]+)$/.exec(req.url);
+    if (sm && (req.method === 'GET' || req.method === 'POST')) {
+      return subscriptionCall(req.method, sm[1], Object.fromEntries(new URLSearchParams(raw)));
     }
     const handler = req.method === 'POST' ? handlers[req.url] : undefined;
     if (!handler) return stripeError(404, 'invalid_request_error', `Unrecognized request URL (${req.method}: ${req.url}).`);
@@ -120,6 +154,16 @@ export async function startFakeStripe({ secretKey, prices = [] } = {}) {
     url: `http://127.0.0.1:${port}`,
     requests,
     customers,
+    subscriptions,
+    /** A subscription Stripe knows (as Checkout would have made it): its object, shaped as API 2024-06-20. */
+    addSubscription({ customer, price, status = 'active', tenant, periodEnd = now() + 30 * 86400 }) {
+      const sub = { id: id('sub'), object: 'subscription', customer, status,
+        cancel_at_period_end: false, current_period_end: periodEnd, trial_end: null,
+        metadata: tenant ? { tenant_id: String(tenant) } : {},
+        items: { object: 'list', data: [{ id: id('si'), object: 'subscription_item', price: { id: price, object: 'price' } }] } };
+      subscriptions.set(sub.id, sub);
+      return sub;
+    },
     /** The next `count` requests (to `path`, when given) answer `status` with Stripe's error body. */
     fail(count, { status = 500, path, type, code, message } = {}) {
       faults.push({ count, status, path, type, code, message });

@@ -68,6 +68,20 @@ START_TEST(test_refused_before_sending)
     char url[64];
     ck_assert_int_eq(stripe_create_checkout_session("k", &co, id, sizeof id, url, sizeof url, &e), STRIPE_ERR_INVALID);
     ck_assert_int_eq(stripe_create_portal_session("k", NULL, "x", url, sizeof url, &e), STRIPE_ERR_INVALID);
+    /* a subscription id goes into the URL path: only sub_ and letters or digits */
+    stripe_subscription sub;
+    stripe_subscription_change cancel = {.cancel_at_period_end = 1};
+    ck_assert_int_eq(stripe_get_subscription("sub_1/../../v1/customers", &sub, &e), STRIPE_ERR_INVALID);
+    ck_assert_int_eq(stripe_update_subscription("k", "cus_1", &cancel, NULL, &e), STRIPE_ERR_INVALID);
+    ck_assert_int_eq(stripe_update_subscription("k", "sub_1?x=1", &cancel, NULL, &e), STRIPE_ERR_INVALID);
+    /* a price change needs the item and the proration; nothing to change is refused too */
+    stripe_subscription_change no_item = {.price = "price_1", .proration_behavior = "none", .cancel_at_period_end = -1};
+    stripe_subscription_change nothing = {.cancel_at_period_end = -1};
+    ck_assert_int_eq(stripe_update_subscription("k", "sub_1", &no_item, NULL, &e), STRIPE_ERR_INVALID);
+    ck_assert_int_eq(stripe_update_subscription("k", "sub_1", &nothing, NULL, &e), STRIPE_ERR_INVALID);
+    /* a POST without an idempotency key is refused */
+    ck_assert_int_eq(stripe_update_subscription("", "sub_1", &cancel, NULL, &e), STRIPE_ERR_INVALID);
+    ck_assert_int_eq(e.attempts, 0);
 }
 END_TEST
 
