@@ -217,16 +217,20 @@ static int timed(long long tenant, int clients, long ops, int batch)
                 char key[96];
                 ledger_transfer_req q = op_transfer(name, op, key, sizeof key);
                 ledger_result res;
-                if (ledger_transfer(&c, &q, 1, &res) < 0)
+                if (ledger_transfer(&c, &q, 1, &res) < 0) {
+                    fprintf(stderr, "ledger_clients: %s\n", db_error());
                     _exit(3);
+                }
             } else {
                 ledger_transfer_req q[batch];
                 ledger_result res[batch];
                 char keys[batch][96];
                 for (int k = 0; k < batch; k++)
                     q[k] = op_transfer(name, op * batch + k, keys[k], sizeof keys[k]);
-                if (ledger_transfer_each(&c, q, (size_t)batch, res) < 0)
+                if (ledger_transfer_each(&c, q, (size_t)batch, res) < 0) {
+                    fprintf(stderr, "ledger_clients: %s\n", db_error());
                     _exit(3);
+                }
             }
             lat[op] = mono_s() - s;
         }
