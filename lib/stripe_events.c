@@ -129,6 +129,10 @@ static int call(job *j, const char *name, const char *sql, int n, const char *co
             return o;
         }
         const char *state = db_sqlstate();
+        /* the event's own key, taken by a delivery that committed meanwhile (sql/0022): its effect
+         * was rolled back with the failed insert */
+        if (!strcmp(state, "23505") && !j->in_tx)
+            return STRIPE_EV_DUPLICATE;
         if (j->in_tx || (strcmp(state, "40001") != 0 && strcmp(state, "40P01") != 0) || attempt >= retries)
             return FAIL;
         log_info("stripe event %s: retry %d after SQLSTATE %s", j->id, attempt + 1, state);

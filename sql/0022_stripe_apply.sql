@@ -59,7 +59,8 @@ BEGIN
 END
 $$;
 
--- Stores the event under its id. False when the id was stored before (a redelivery).
+-- Stores a type we do not act on under its id, with its outcome. False when the id was stored
+-- before (a redelivery).
 CREATE FUNCTION stripe_event_store(p_event TEXT, p_type TEXT, p_created BIGINT, p_livemode BOOLEAN, p_payload JSONB,
                                    p_outcome TEXT)
 RETURNS BOOLEAN LANGUAGE plpgsql AS $$
@@ -71,10 +72,22 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION stripe_event_done(p_event TEXT, p_outcome TEXT, p_tenant BIGINT)
+-- A handled event is looked up first (a redelivery stops there) and stored last, with its outcome
+-- and tenant: one insert instead of an insert and an update of a row holding the whole payload.
+-- Two deliveries of one event at once: the second's insert waits for the first's commit and fails
+-- on the primary key (SQLSTATE 23505), which rolls its effect back with it; lib/stripe_events.c
+-- answers that as a duplicate. stripe_events_pkey is the only unique key these functions can
+-- violate: every other insert says ON CONFLICT.
+CREATE FUNCTION stripe_event_seen(p_event TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM stripe_events WHERE event_id = p_event)
+$$;
+
+CREATE FUNCTION stripe_event_record(p_event TEXT, p_type TEXT, p_created BIGINT, p_livemode BOOLEAN, p_payload JSONB,
+                                    p_outcome TEXT, p_tenant BIGINT)
 RETURNS TABLE (r_outcome TEXT, r_tenant BIGINT) LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE stripe_events SET outcome = p_outcome, tenant_id = p_tenant WHERE event_id = p_event;
+    INSERT INTO stripe_events (event_id, type, created, livemode, payload, outcome, tenant_id)
+    VALUES (p_event, p_type, p_created, p_livemode, p_payload, p_outcome, p_tenant);
     RETURN QUERY SELECT p_outcome, p_tenant;
 END
 $$;
@@ -86,14 +99,15 @@ RETURNS TABLE (r_outcome TEXT, r_tenant BIGINT) LANGUAGE plpgsql AS $$
 DECLARE
     v_tenant BIGINT := 0;
 BEGIN
-    IF NOT stripe_event_store(p_event, p_type, p_created, p_livemode, p_payload, 'received') THEN
+    IF stripe_event_seen(p_event) THEN
         RETURN QUERY SELECT 'duplicate'::text, NULL::bigint;
         RETURN;
     END IF;
     IF p_customer IS NOT NULL AND p_hint IS NOT NULL THEN
         v_tenant := stripe_link_customer(p_hint, p_customer, p_event, p_ip, p_request_id);
     END IF;
-    RETURN QUERY SELECT * FROM stripe_event_done(p_event, CASE WHEN v_tenant > 0 THEN 'applied' ELSE 'unmatched' END,
+    RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
+                                                   CASE WHEN v_tenant > 0 THEN 'applied' ELSE 'unmatched' END,
                                                  NULLIF(v_tenant, 0));
 END
 $$;
@@ -112,7 +126,7 @@ DECLARE
     v_old    RECORD;
     v_before JSONB;
 BEGIN
-    IF NOT stripe_event_store(p_event, p_type, p_created, p_livemode, p_payload, 'received') THEN
+    IF stripe_event_seen(p_event) THEN
         RETURN QUERY SELECT 'duplicate'::text, NULL::bigint;
         RETURN;
     END IF;
@@ -138,7 +152,8 @@ BEGIN
      WHERE s.status <> 'canceled' AND s.last_event_created <= EXCLUDED.last_event_created
     RETURNING s.tenant_id INTO v_owner;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM stripe_event_done(p_event, 'stale', NULL);
+        RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
+                                                       'stale', NULL);
         RETURN;
     END IF;
     PERFORM audit_append(v_owner, NULL, 'billing.subscription_update', 'subscription', p_sub, v_before,
@@ -148,7 +163,8 @@ BEGIN
     IF v_owner IS NOT NULL THEN
         PERFORM billing_sync_plan(v_owner, NULL, 'event', p_event, p_ip, p_request_id);
     END IF;
-    RETURN QUERY SELECT * FROM stripe_event_done(p_event, CASE WHEN v_owner IS NULL THEN 'unmatched' ELSE 'applied' END,
+    RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
+                                                   CASE WHEN v_owner IS NULL THEN 'unmatched' ELSE 'applied' END,
                                                  v_owner);
 END
 $$;
@@ -162,7 +178,7 @@ RETURNS TABLE (r_outcome TEXT, r_tenant BIGINT) LANGUAGE plpgsql AS $$
 DECLARE
     v_tenant BIGINT;
 BEGIN
-    IF NOT stripe_event_store(p_event, p_type, p_created, p_livemode, p_payload, 'received') THEN
+    IF stripe_event_seen(p_event) THEN
         RETURN QUERY SELECT 'duplicate'::text, NULL::bigint;
         RETURN;
     END IF;
@@ -171,14 +187,16 @@ BEGIN
      WHERE stripe_subscription_id = p_sub AND (last_invoice_created IS NULL OR last_invoice_created <= p_created)
     RETURNING tenant_id INTO v_tenant;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM stripe_event_done(p_event, CASE WHEN EXISTS (SELECT 1 FROM subscriptions
-                                                     WHERE stripe_subscription_id = p_sub) THEN 'stale'
-                                                     ELSE 'unmatched' END, NULL);
+        RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
+                                                       CASE WHEN EXISTS (SELECT 1 FROM subscriptions
+                                                                         WHERE stripe_subscription_id = p_sub)
+                                                            THEN 'stale' ELSE 'unmatched' END, NULL);
         RETURN;
     END IF;
     PERFORM audit_append(v_tenant, NULL, 'billing.invoice_update', 'subscription', p_sub, NULL,
                          jsonb_build_object('invoice', p_invoice, 'invoice_status', p_state, 'event', p_event),
                          p_ip, p_request_id);
-    RETURN QUERY SELECT * FROM stripe_event_done(p_event, 'applied', v_tenant);
+    RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
+                                                   'applied', v_tenant);
 END
 $$;
