@@ -77,57 +77,51 @@ $$;
 -- Two deliveries of one event at once: the second's insert waits for the first's commit and fails
 -- on the primary key (SQLSTATE 23505), which rolls its effect back with it; lib/stripe_events.c
 -- answers that as a duplicate. stripe_events_pkey is the only unique key these functions can
--- violate: every other insert says ON CONFLICT.
-CREATE FUNCTION stripe_event_seen(p_event TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM stripe_events WHERE event_id = p_event)
-$$;
-
+-- violate: every other insert says ON CONFLICT. Each function answers one row (r_outcome,
+-- r_tenant); they are written as plain statements, since every nested call and set-returning
+-- query costs PostgreSQL an executor of its own on each event.
 CREATE FUNCTION stripe_event_record(p_event TEXT, p_type TEXT, p_created BIGINT, p_livemode BOOLEAN, p_payload JSONB,
                                     p_outcome TEXT, p_tenant BIGINT)
-RETURNS TABLE (r_outcome TEXT, r_tenant BIGINT) LANGUAGE plpgsql AS $$
-BEGIN
+RETURNS VOID LANGUAGE sql AS $$
     INSERT INTO stripe_events (event_id, type, created, livemode, payload, outcome, tenant_id)
-    VALUES (p_event, p_type, p_created, p_livemode, p_payload, p_outcome, p_tenant);
-    RETURN QUERY SELECT p_outcome, p_tenant;
-END
+    VALUES (p_event, p_type, p_created, p_livemode, p_payload, p_outcome, p_tenant)
 $$;
 
 -- checkout.session.completed: maps the session's customer to the tenant it names.
 CREATE FUNCTION stripe_apply_checkout(p_event TEXT, p_type TEXT, p_created BIGINT, p_livemode BOOLEAN, p_payload JSONB,
-                                      p_customer TEXT, p_hint BIGINT, p_ip TEXT, p_request_id TEXT)
-RETURNS TABLE (r_outcome TEXT, r_tenant BIGINT) LANGUAGE plpgsql AS $$
-DECLARE
-    v_tenant BIGINT := 0;
+                                      p_customer TEXT, p_hint BIGINT, p_ip TEXT, p_request_id TEXT,
+                                      OUT r_outcome TEXT, OUT r_tenant BIGINT)
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF stripe_event_seen(p_event) THEN
-        RETURN QUERY SELECT 'duplicate'::text, NULL::bigint;
+    IF EXISTS (SELECT 1 FROM stripe_events WHERE event_id = p_event) THEN
+        r_outcome := 'duplicate';
         RETURN;
     END IF;
     IF p_customer IS NOT NULL AND p_hint IS NOT NULL THEN
-        v_tenant := stripe_link_customer(p_hint, p_customer, p_event, p_ip, p_request_id);
+        r_tenant := NULLIF(stripe_link_customer(p_hint, p_customer, p_event, p_ip, p_request_id), 0);
     END IF;
-    RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
-                                                   CASE WHEN v_tenant > 0 THEN 'applied' ELSE 'unmatched' END,
-                                                 NULLIF(v_tenant, 0));
+    r_outcome := CASE WHEN r_tenant IS NULL THEN 'unmatched' ELSE 'applied' END;
+    PERFORM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload, r_outcome, r_tenant);
 END
 $$;
 
 -- customer.subscription.*: the subscription object is the whole state; it replaces the stored one
 -- only when this event is not older than the one applied last, and a canceled subscription stays
--- canceled (Stripe never reopens one).
+-- canceled (Stripe never reopens one). The tenant's plan is set again when the subscription's
+-- status, plan or tenant changed (the worker sets it when time alone changes it: sql/0020).
 CREATE FUNCTION stripe_apply_subscription(p_event TEXT, p_type TEXT, p_created BIGINT, p_livemode BOOLEAN,
                                           p_payload JSONB, p_sub TEXT, p_customer TEXT, p_price TEXT, p_plan TEXT,
                                           p_status TEXT, p_period_end BIGINT, p_cancel BOOLEAN, p_trial_end BIGINT,
-                                          p_hint BIGINT, p_ip TEXT, p_request_id TEXT)
-RETURNS TABLE (r_outcome TEXT, r_tenant BIGINT) LANGUAGE plpgsql AS $$
+                                          p_hint BIGINT, p_ip TEXT, p_request_id TEXT,
+                                          OUT r_outcome TEXT, OUT r_tenant BIGINT)
+LANGUAGE plpgsql AS $$
 DECLARE
     v_tenant BIGINT;
-    v_owner  BIGINT;
     v_old    RECORD;
-    v_before JSONB;
+    v_found  BOOLEAN;
 BEGIN
-    IF stripe_event_seen(p_event) THEN
-        RETURN QUERY SELECT 'duplicate'::text, NULL::bigint;
+    IF EXISTS (SELECT 1 FROM stripe_events WHERE event_id = p_event) THEN
+        r_outcome := 'duplicate';
         RETURN;
     END IF;
     SELECT c.tenant_id INTO v_tenant FROM stripe_customers c WHERE c.customer_id = p_customer;
@@ -135,12 +129,9 @@ BEGIN
         v_tenant := NULLIF(stripe_link_customer(p_hint, p_customer, p_event, p_ip, p_request_id), 0);
     END IF;
     -- locked, so the audit's before is the state this event replaces
-    SELECT s.status, COALESCE(s.plan, '') AS plan, s.cancel_at_period_end INTO v_old
+    SELECT s.status, COALESCE(s.plan, '') AS plan, s.cancel_at_period_end, s.tenant_id INTO v_old
       FROM subscriptions s WHERE s.stripe_subscription_id = p_sub FOR UPDATE;
-    IF FOUND THEN
-        v_before := jsonb_build_object('status', v_old.status, 'plan', v_old.plan,
-                                       'cancel_at_period_end', v_old.cancel_at_period_end);
-    END IF;
+    v_found := FOUND;
     INSERT INTO subscriptions AS s (tenant_id, stripe_subscription_id, stripe_customer_id, price_id, plan, status,
                                     current_period_end, cancel_at_period_end, trial_end, last_event_created)
     VALUES (v_tenant, p_sub, p_customer, p_price, p_plan, p_status, to_timestamp(p_period_end), p_cancel,
@@ -150,22 +141,24 @@ BEGIN
         current_period_end = EXCLUDED.current_period_end, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
         trial_end = EXCLUDED.trial_end, last_event_created = EXCLUDED.last_event_created, updated_at = now()
      WHERE s.status <> 'canceled' AND s.last_event_created <= EXCLUDED.last_event_created
-    RETURNING s.tenant_id INTO v_owner;
+    RETURNING s.tenant_id INTO r_tenant;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
-                                                       'stale', NULL);
+        r_outcome := 'stale';
+        PERFORM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload, r_outcome, NULL);
         RETURN;
     END IF;
-    PERFORM audit_append(v_owner, NULL, 'billing.subscription_update', 'subscription', p_sub, v_before,
+    PERFORM audit_append(r_tenant, NULL, 'billing.subscription_update', 'subscription', p_sub,
+                         CASE WHEN v_found THEN jsonb_build_object('status', v_old.status, 'plan', v_old.plan,
+                                                                   'cancel_at_period_end', v_old.cancel_at_period_end) END,
                          jsonb_build_object('status', p_status, 'plan', COALESCE(p_plan, ''),
                                             'cancel_at_period_end', p_cancel, 'event', p_event, 'type', p_type),
                          p_ip, p_request_id);
-    IF v_owner IS NOT NULL THEN
-        PERFORM billing_sync_plan(v_owner, NULL, 'event', p_event, p_ip, p_request_id);
+    IF r_tenant IS NOT NULL AND (NOT v_found OR v_old.status <> p_status OR v_old.plan <> COALESCE(p_plan, '')
+                                 OR v_old.tenant_id IS DISTINCT FROM r_tenant) THEN
+        PERFORM billing_sync_plan(r_tenant, NULL, 'event', p_event, p_ip, p_request_id);
     END IF;
-    RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
-                                                   CASE WHEN v_owner IS NULL THEN 'unmatched' ELSE 'applied' END,
-                                                 v_owner);
+    r_outcome := CASE WHEN r_tenant IS NULL THEN 'unmatched' ELSE 'applied' END;
+    PERFORM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload, r_outcome, r_tenant);
 END
 $$;
 
@@ -173,30 +166,27 @@ $$;
 -- the invoice events' own created.
 CREATE FUNCTION stripe_apply_invoice(p_event TEXT, p_type TEXT, p_created BIGINT, p_livemode BOOLEAN, p_payload JSONB,
                                      p_sub TEXT, p_invoice TEXT, p_state TEXT, p_url TEXT, p_ip TEXT,
-                                     p_request_id TEXT)
-RETURNS TABLE (r_outcome TEXT, r_tenant BIGINT) LANGUAGE plpgsql AS $$
-DECLARE
-    v_tenant BIGINT;
+                                     p_request_id TEXT, OUT r_outcome TEXT, OUT r_tenant BIGINT)
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF stripe_event_seen(p_event) THEN
-        RETURN QUERY SELECT 'duplicate'::text, NULL::bigint;
+    IF EXISTS (SELECT 1 FROM stripe_events WHERE event_id = p_event) THEN
+        r_outcome := 'duplicate';
         RETURN;
     END IF;
     UPDATE subscriptions SET latest_invoice_id = p_invoice, latest_invoice_status = p_state,
            latest_invoice_url = p_url, last_invoice_created = p_created, updated_at = now()
      WHERE stripe_subscription_id = p_sub AND (last_invoice_created IS NULL OR last_invoice_created <= p_created)
-    RETURNING tenant_id INTO v_tenant;
+    RETURNING tenant_id INTO r_tenant;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
-                                                       CASE WHEN EXISTS (SELECT 1 FROM subscriptions
-                                                                         WHERE stripe_subscription_id = p_sub)
-                                                            THEN 'stale' ELSE 'unmatched' END, NULL);
+        r_outcome := CASE WHEN EXISTS (SELECT 1 FROM subscriptions WHERE stripe_subscription_id = p_sub)
+                          THEN 'stale' ELSE 'unmatched' END;
+        PERFORM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload, r_outcome, NULL);
         RETURN;
     END IF;
-    PERFORM audit_append(v_tenant, NULL, 'billing.invoice_update', 'subscription', p_sub, NULL,
+    PERFORM audit_append(r_tenant, NULL, 'billing.invoice_update', 'subscription', p_sub, NULL,
                          jsonb_build_object('invoice', p_invoice, 'invoice_status', p_state, 'event', p_event),
                          p_ip, p_request_id);
-    RETURN QUERY SELECT * FROM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload,
-                                                   'applied', v_tenant);
+    r_outcome := 'applied';
+    PERFORM stripe_event_record(p_event, p_type, p_created, p_livemode, p_payload, r_outcome, r_tenant);
 END
 $$;

@@ -176,7 +176,7 @@ test('the CEO sees the permission matrix: every role with one cell per permissio
   const row = (k) => roles.find((x) => x.key === k);
   const held = (k) => keys.filter((_, i) => row(k).cells[i]).sort();
   // markets.view: market data is the same for everyone, every role may look at it (sql/0012)
-  assert.deepEqual(held('trader'), ['billing.manage', 'credentials.manage', 'jobs.manage', 'jobs.view', 'markets.view', 'trading.use']);
+  assert.deepEqual(held('trader'), ['banco.use', 'billing.manage', 'credentials.manage', 'jobs.manage', 'jobs.view', 'markets.view', 'trading.use']);
   assert.deepEqual(held('ceo'), keys.filter((k) => k !== 'trading.use').sort());
   assert.deepEqual(held('auditoria.member'), ['audit.read', 'markets.view']);
   assert.equal(row('ceo').staff, true);
