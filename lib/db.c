@@ -223,8 +223,29 @@ static int simple(const char *sql)
     return 0;
 }
 
+/* db_tx inside db_tx: fn joins the outer transaction behind a savepoint, so a failure undoes only
+ * its own part, and the outer transaction (which alone can be retried) decides the rest. */
+static int nested_tx(int (*fn)(void *arg), void *arg)
+{
+    if (simple("SAVEPOINT bcf_nested") < 0)
+        return -1;
+    int rc = fn(arg);
+    if (rc == 0 && simple("RELEASE SAVEPOINT bcf_nested") == 0)
+        return 0;
+    char state[6], error[sizeof last_error];
+    snprintf(state, sizeof state, "%s", last_state);
+    snprintf(error, sizeof error, "%s", last_error);
+    if (simple("ROLLBACK TO SAVEPOINT bcf_nested") == 0)
+        simple("RELEASE SAVEPOINT bcf_nested");
+    snprintf(last_state, sizeof last_state, "%s", state);
+    snprintf(last_error, sizeof last_error, "%s", error);
+    return rc ? rc : -1;
+}
+
 int db_tx(int (*fn)(void *arg), void *arg)
 {
+    if (in_tx)
+        return nested_tx(fn, arg);
     int retries = (int)config_int("db.retry_max");
     for (int attempt = 0;; attempt++) {
         if (simple("BEGIN") < 0)

@@ -22,7 +22,10 @@ const char *db_sqlstate(void);
 void db_set_error(const char *state, const char *msg);
 const char *db_error(void);
 /* BEGIN; fn(arg); COMMIT — retried on serialization failure (40001) and deadlock (40P01) up to
- * db.retry_max times. fn returns 0 to commit, negative to roll back (that value is returned). */
+ * db.retry_max times. fn returns 0 to commit, negative to roll back (that value is returned).
+ * Called inside another db_tx, fn joins that transaction behind a savepoint: its work commits or
+ * rolls back with the outer one, a failure undoes only its own part, and only the outer one is
+ * retried (so a library call such as ledger_transfer can be part of a caller's transaction). */
 int db_tx(int (*fn)(void *arg), void *arg);
 /* Round trip time of SELECT 1 in milliseconds, or -1 when down. */
 double db_ping_ms(void);

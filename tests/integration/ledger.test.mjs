@@ -24,7 +24,7 @@ test('ledger: idempotency, refusals, linked batches, two-phase, verify, concurre
   const bin = path.join(REPO, 'tests', 'unit', 'test_ledger');
   assert.ok(existsSync(bin), 'tests/unit/test_ledger is built by make check');
   const { stdout } = await run(bin, [], { env: { ...process.env, BCF_TEST_DSN: dsn, CK_FORK: 'no' } });
-  assert.match(stdout, /100%: Checks: 7, Failures: 0, Errors: 0/);
+  assert.match(stdout, /100%: Checks: 8, Failures: 0, Errors: 0/);
 });
 
 test('botctl ledger: transfers through the command line, verify catches a damaged balance', async () => {

@@ -227,6 +227,43 @@ START_TEST(test_independent_batch)
 }
 END_TEST
 
+/* Inside a caller's db_tx the ledger joins that transaction: it commits or rolls back with it. */
+struct outer {
+    ledger_transfer_req q;
+    ledger_result r;
+    int verdict; /* what the outer transaction returns after the transfer */
+};
+
+static int outer_tx(void *arg)
+{
+    struct outer *o = arg;
+    if (ledger_transfer(&c, &o->q, 1, &o->r) < 0)
+        return -1;
+    return o->verdict;
+}
+
+START_TEST(test_joins_callers_transaction)
+{
+    long long rows = tenant_rows();
+    struct outer o = {.q = move("joined-1", alice, bob, 10), .verdict = -5};
+    ck_assert_int_eq(db_tx(outer_tx, &o), -5);
+    ck_assert_int_eq(o.r.code, LEDGER_OK);  /* applied inside, */
+    ck_assert_int_eq(tenant_rows(), rows);  /* then rolled back with the caller */
+    ck_assert_int_eq(available(alice), 1000);
+    o.verdict = 0;
+    ck_assert_int_eq(db_tx(outer_tx, &o), 0);
+    ck_assert_int_eq(o.r.code, LEDGER_OK);  /* the key was free again */
+    ck_assert_int_eq(available(alice), 990);
+    /* a refusal inside leaves the caller's transaction usable */
+    o.q = move("joined-2", alice, bob, 5000);
+    ck_assert_int_eq(db_tx(outer_tx, &o), 0);
+    ck_assert_int_eq(o.r.code, LEDGER_EXCEEDS_CREDITS);
+    ck_assert_int_eq(available(alice), 990);
+    int problems = 0;
+    ck_assert_int_eq(ledger_verify(count_problem, &problems), 0);
+}
+END_TEST
+
 START_TEST(test_two_phase)
 {
     long long p1, p2, p3;
@@ -388,6 +425,7 @@ int main(void)
     tcase_add_test(tc, test_refusals_write_nothing);
     tcase_add_test(tc, test_linked_all_or_nothing);
     tcase_add_test(tc, test_independent_batch);
+    tcase_add_test(tc, test_joins_callers_transaction);
     tcase_add_test(tc, test_two_phase);
     tcase_add_test(tc, test_verify_and_append_only);
     tcase_add_test(tc, test_concurrent_writers);
