@@ -107,24 +107,18 @@ static commission_rc accrual_existing(accrual *A)
     return rc;
 }
 
-static int accrual_insert_tx(void *arg)
+/* The commission row and its audit record, in the accrual's transaction. */
+static int accrual_insert(accrual *A)
 {
-    accrual *A = arg;
     char b[24], amount[24], tr[24];
     snprintf(b, sizeof b, "%lld", A->beneficiary);
     snprintf(amount, sizeof amount, "%lld", A->amount);
     snprintf(tr, sizeof tr, "%lld", A->transfer_id);
     const char *p[] = {b, A->source_type, A->source_id, A->currency, amount, A->key, tr};
-    /* a row written late (its first try failed after the transfer) whose money a payout already
-     * moved is paid by that payout: ledger ids on one account grow in commit order */
     PGresult *r = db_query(NULL, "commission_insert",
                            "INSERT INTO commissions (beneficiary_tenant_id, source_type, source_id, currency, amount, "
-                           "idempotency_key, accrual_transfer_id, state, payout_id, paid_at) "
-                           "SELECT $1::bigint, $2, $3, $4, $5::bigint, $6, $7::bigint, "
-                           "CASE WHEN p.id IS NULL THEN 'accrued' ELSE 'paid' END, p.id, "
-                           "CASE WHEN p.id IS NULL THEN NULL ELSE now() END FROM (SELECT 1) x LEFT JOIN LATERAL "
-                           "(SELECT id FROM commission_payouts WHERE beneficiary_tenant_id = $1::bigint AND currency = $4 "
-                           "AND transfer_id > $7::bigint ORDER BY transfer_id LIMIT 1) p ON true "
+                           "idempotency_key, accrual_transfer_id, state) "
+                           "VALUES ($1::bigint, $2, $3, $4, $5::bigint, $6, $7::bigint, 'accrued') "
                            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
                            7, p);
     if (!r)
@@ -154,6 +148,29 @@ static commission_rc ledger_rc(ledger_code code)
     return code == LEDGER_DB_ERROR ? COMMISSION_DB_ERROR : COMMISSION_INVALID;
 }
 
+typedef struct accrue_job {
+    accrual *A;
+    const ctx *pc;
+    ledger_transfer_req q;
+    commission_rc rc;
+} accrue_job;
+
+/* The ledger transfer, the row and its audit record commit together: ledger_transfer joins this
+ * transaction (lib/db.c nests db_tx behind a savepoint). */
+static int accrue_tx(void *arg)
+{
+    accrue_job *x = arg;
+    ledger_result res = {LEDGER_DB_ERROR, 0};
+    x->A->inserted = 0;
+    if (ledger_transfer(x->pc, &x->q, 1, &res) < 0)
+        return -1;
+    x->rc = ledger_rc(res.code);
+    if (x->rc != COMMISSION_OK)
+        return 0; /* refused: nothing was written */
+    x->A->transfer_id = res.transfer_id;
+    return accrual_insert(x->A);
+}
+
 static commission_rc accrue_locked(accrual *A, const ctx *pc)
 {
     char payable[64];
@@ -164,16 +181,14 @@ static commission_rc accrue_locked(accrual *A, const ctx *pc)
         return COMMISSION_DB_ERROR;
     char key[128];
     snprintf(key, sizeof key, "commission:%s", A->key);
-    ledger_transfer_req q = {.key = key, .kind = LEDGER_SINGLE, .debit_account_id = expense, .credit_account_id = owed,
-                             .amount = A->amount, .code = "commission"};
-    ledger_result res = {LEDGER_DB_ERROR, 0};
-    ledger_transfer(pc, &q, 1, &res);
-    commission_rc rc = ledger_rc(res.code);
-    if (rc != COMMISSION_OK)
-        return rc;
-    A->transfer_id = res.transfer_id;
-    if (db_tx(accrual_insert_tx, A) != 0)
+    accrue_job x = {.A = A,
+                    .pc = pc,
+                    .q = {.key = key, .kind = LEDGER_SINGLE, .debit_account_id = expense, .credit_account_id = owed,
+                          .amount = A->amount, .code = "commission"}};
+    if (db_tx(accrue_tx, &x) != 0)
         return COMMISSION_DB_ERROR;
+    if (x.rc != COMMISSION_OK)
+        return x.rc;
     /* not inserted: another process stored the key first */
     return A->inserted ? COMMISSION_OK : accrual_existing(A);
 }
@@ -263,6 +278,27 @@ static int payout_done_before(payout *P, const char *key)
     return found;
 }
 
+typedef struct payout_job {
+    payout *P;
+    ledger_transfer_req q;
+    ledger_result res;
+} payout_job;
+
+/* The beneficiary's transfer and the payout's record commit together (ledger_transfer joins this
+ * transaction). */
+static int payout_tx(void *arg)
+{
+    payout_job *x = arg;
+    x->res = (ledger_result){LEDGER_DB_ERROR, 0};
+    if (ledger_transfer(x->P->pc, &x->q, 1, &x->res) < 0)
+        return -1;
+    if (x->res.code != LEDGER_OK && x->res.code != LEDGER_EXISTS)
+        return 0; /* refused: nothing was written */
+    x->P->transfer_id = x->res.transfer_id;
+    x->P->amount = x->q.amount;
+    return payout_record_tx(x->P);
+}
+
 static void payout_one_locked(payout *P, long long payable)
 {
     char key[128];
@@ -304,19 +340,13 @@ static void payout_one_locked(payout *P, long long payable)
         return;
     }
     /* cross-tenant by design: the platform's payable account pays the beneficiary's wallet */
-    ledger_transfer_req q = {.key = key, .kind = LEDGER_SINGLE, .debit_account_id = payable, .credit_account_id = wallet,
-                             .amount = balance, .code = "commission_payout"};
-    ledger_result res = {LEDGER_DB_ERROR, 0};
-    ledger_transfer(P->pc, &q, 1, &res);
-    if (res.code != LEDGER_OK && res.code != LEDGER_EXISTS) {
-        log_warn("commission payout %s: tenant %lld refused: %s", P->run_key, P->beneficiary, ledger_code_name(res.code));
-        P->t->failed++;
-        return;
-    }
-    P->transfer_id = res.transfer_id;
-    P->amount = balance;
-    if (db_tx(payout_record_tx, P) != 0) {
-        /* the money moved; the next run with this key records it */
+    payout_job x = {.P = P,
+                    .q = {.key = key, .kind = LEDGER_SINGLE, .debit_account_id = payable, .credit_account_id = wallet,
+                          .amount = balance, .code = "commission_payout"}};
+    if (db_tx(payout_tx, &x) != 0 || (x.res.code != LEDGER_OK && x.res.code != LEDGER_EXISTS)) {
+        if (x.res.code != LEDGER_DB_ERROR)
+            log_warn("commission payout %s: tenant %lld refused: %s", P->run_key, P->beneficiary,
+                     ledger_code_name(x.res.code));
         P->t->failed++;
         return;
     }
