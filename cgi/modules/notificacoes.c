@@ -31,6 +31,15 @@ static int not_found(request *req, response *res)
     return 0;
 }
 
+/* an empty or absent filter means every category; an unknown one is refused (422 written) */
+static int category_filter_ok(request *req, response *res, const char *cat)
+{
+    if (!cat || !*cat || notify_category_ok(cat))
+        return 1;
+    bad_request(req, res, "bad_category", "notificacoes.bad_category");
+    return 0;
+}
+
 static json_t *category_list(void)
 {
     json_t *cats = json_array();
@@ -42,8 +51,8 @@ static json_t *category_list(void)
 static int list(request *req, response *res)
 {
     const char *cat = req_query(req, "category");
-    if (cat && *cat && !notify_category_ok(cat))
-        return bad_request(req, res, "bad_category", "notificacoes.bad_category");
+    if (!category_filter_ok(req, res, cat))
+        return 0;
     char uid[24];
     user_id_text(req, uid, sizeof uid);
     const char *p[] = {uid, cat ? cat : ""};
@@ -100,9 +109,14 @@ static int mark_read(request *req, response *res)
 
 static int mark_all_read(request *req, response *res)
 {
+    /* the category is required ("" or "all" = every one), so an empty body changes nothing */
     const char *cat = req_field(req, "category");
-    if (cat && *cat && !notify_category_ok(cat))
+    if (!cat)
         return bad_request(req, res, "bad_category", "notificacoes.bad_category");
+    if (!strcmp(cat, "all"))
+        cat = "";
+    if (!category_filter_ok(req, res, cat))
+        return 0;
     char uid[24];
     user_id_text(req, uid, sizeof uid);
     const char *p[] = {uid, cat ? cat : ""};
@@ -306,7 +320,13 @@ static int save_preferences(request *req, response *res)
             return bad_request(req, res, "bad_preference", "notificacoes.bad_preference");
         pc.value[cat][chan] = (signed char)v;
     }
+    int changes = whole;
+    for (int i = 0; i < NCAT; i++)
+        for (int k = 0; k < NCHAN; k++)
+            changes |= pc.value[i][k] >= 0;
     const char *qe = req_field(req, "quiet_enabled");
+    if (!changes && !qe)
+        return bad_request(req, res, "bad_preference", "notificacoes.bad_preference");
     if (qe) {
         pc.quiet = parse_flag(qe);
         if (pc.quiet < 0)

@@ -79,7 +79,7 @@ test('the list: newest first, filtered by category, escaped, with its JSON twin;
   const form = await stack.fetch('/notificacoes/read-all', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: A.cookie },
-    body: new URLSearchParams({ _csrf: A.csrf }).toString(),
+    body: new URLSearchParams({ _csrf: A.csrf, category: '' }).toString(),
   });
   assert.equal(form.status, 303);
   assert.equal(form.headers.get('location'), '/notificacoes');
@@ -93,7 +93,7 @@ test('another user\'s notifications are never listed or markable', async () => {
   assert.ok(!mine.json.notifications.some((n) => n.id === theirs));
   const r = await apiPost(stack, A.cookie, A.csrf, `/api/v1/notificacoes/${theirs}/read`);
   assert.equal(r.res.status, 404);
-  await apiPost(stack, A.cookie, A.csrf, '/api/v1/notificacoes/read-all');
+  assert.equal((await apiPost(stack, A.cookie, A.csrf, '/api/v1/notificacoes/read-all', { category: 'all' })).res.status, 200);
   assert.equal(await psql(stack, `SELECT read_at IS NULL FROM notifications WHERE id = ${theirs}`), 't');
   const html = await stack.fetch(`/notificacoes/${theirs}/read`, {
     method: 'POST',
@@ -115,6 +115,7 @@ test('bad input and missing CSRF change nothing', async () => {
   assert.equal(await psql(stack, `SELECT read_at IS NULL FROM notifications WHERE id = ${id}`), 't');
   assert.equal((await apiGet(stack, A.cookie, '/api/v1/notificacoes?category=bogus')).res.status, 422);
   assert.equal((await apiPost(stack, A.cookie, A.csrf, '/api/v1/notificacoes/read-all', { category: 'segurança' })).res.status, 422);
+  assert.equal((await apiPost(stack, A.cookie, A.csrf, '/api/v1/notificacoes/read-all', {})).res.status, 422);
   assert.equal(await psql(stack, `SELECT read_at IS NULL FROM notifications WHERE id = ${id}`), 't');
   assert.equal((await apiPost(stack, A.cookie, A.csrf, '/api/v1/notificacoes/abc/read')).res.status, 404);
   const anon = await stack.fetch('/api/v1/notificacoes');
@@ -157,6 +158,7 @@ test('preferences: documented defaults, JSON changes, the browser matrix, quiet 
     { quiet_enabled: true, quiet_start: '07:00', quiet_end: '07:00', time_zone: 'UTC' },
     { quiet_enabled: true, quiet_start: '22:00', quiet_end: '07:00', time_zone: 'Mars/Olympus' },
     { quiet_enabled: 'sometimes' },
+    {},
     { 'pref.trading.email': false, quiet_enabled: true, quiet_start: '1:00', quiet_end: '07:00', time_zone: 'UTC' },
   ]) {
     const r = await apiPost(stack, A.cookie, A.csrf, '/api/v1/notificacoes/preferencias', bad);
