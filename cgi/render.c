@@ -2,6 +2,7 @@
  * before parsing) and rendered against the language's data set plus this request's data. */
 #include "render.h"
 #include "log.h"
+#include "notify.h"
 #include "router.h"
 #include <ClearSilver.h>
 #include <stdio.h>
@@ -275,6 +276,10 @@ static NEOERR *fill_common(HDF *h, request *req, response *res)
             e = hdf_set_value(h, "user.mfa", "1");
         if (!e && req->session->staff)
             e = hdf_set_value(h, "user.staff", "1");
+        /* the bell: one short scan of a partial index per signed-in page */
+        long unread = e ? 0 : notify_unread_count(&req->cx, req->session->user_id);
+        if (!e && unread > 0)
+            e = hdf_set_value(h, "user.unread", unread >= 100 ? "99+" : arena_printf(req->a, "%ld", unread));
         for (const char *const *p = req->session->perms; !e && p && *p; p++) {
             char key[128];
             snprintf(key, sizeof key, "user.perms.%s", *p);

@@ -187,7 +187,11 @@ static json_t *notifications_export(const ctx *c, long long user_id)
 
 static int notifications_anonymise(const ctx *c, long long user_id)
 {
+    /* the settings go too: a linked Telegram chat id is personal data */
     return exec_uid(c, user_id, "lgpd_a_notifications",
+                    "WITH p AS (DELETE FROM notification_preferences WHERE tenant_id = $1 AND user_id = $2::bigint), "
+                    "q AS (DELETE FROM notification_quiet_hours WHERE tenant_id = $1 AND user_id = $2::bigint), "
+                    "t AS (DELETE FROM telegram_links WHERE tenant_id = $1 AND user_id = $2::bigint) "
                     "DELETE FROM notifications WHERE tenant_id = $1 AND user_id = $2::bigint");
 }
 

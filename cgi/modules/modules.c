@@ -6,7 +6,6 @@ static const module upcoming[] = {
     {"p2p", "nav.p2p", NULL, NULL, 0},
     {"affiliate", "nav.affiliate", NULL, NULL, 0},
     {"mmn", "nav.mmn", NULL, NULL, 0},
-    {"notificacoes", "nav.notificacoes", NULL, NULL, 0},
     {"marketing", "nav.marketing", NULL, NULL, 0},
     {"vendas", "nav.vendas", NULL, NULL, 0},
     {"sac", "nav.sac", NULL, NULL, 0},
@@ -15,8 +14,8 @@ static const module upcoming[] = {
 
 const module *const all_modules[] = {
     &dashboard_module, &bots_module, &markets_module, &jobs_module, &banco_module,  &upcoming[0],  &upcoming[1],
-    &upcoming[2],      &upcoming[3], &financeiro_module, &upcoming[4],  &upcoming[5],  &seguranca_module, &upcoming[6],
-    &auditoria_module, &upcoming[7], &admin_module, &assinaturas_module, &account_module, &mfa_module,
+    &upcoming[2],      &notificacoes_module, &financeiro_module, &upcoming[3],  &upcoming[4],  &seguranca_module, &upcoming[5],
+    &auditoria_module, &upcoming[6], &admin_module, &assinaturas_module, &account_module, &mfa_module,
     &sessions_module,  &credentials_module, &backtests_module,
     &optimizations_module, &walkforward_module, &models_module, &privacy_module, &devmail_module, &auth_module,
     &pricing_module, &system_module, &stripe_webhook_module, &assinaturas_actions_module, &assinaturas_plan_module,

@@ -20,7 +20,7 @@
       <button type="submit" title="<?cs var:Lang.layout.switch_lang ?>"><?cs var:Lang.layout.other_lang ?></button>
     </form>
     <?cs if:user.logged_in ?>
-    <span class="bell" role="img" aria-label="<?cs var:Lang.layout.notifications ?>" title="<?cs var:Lang.layout.notifications ?>"><svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z"/></svg><span class="badge" hidden>0</span></span>
+    <a class="bell" href="/notificacoes" aria-label="<?cs var:Lang.layout.notifications ?><?cs if:user.unread ?> (<?cs var:user.unread ?>)<?cs /if ?>" title="<?cs var:Lang.layout.notifications ?>"><svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z"/></svg><?cs if:user.unread ?><span class="badge" data-unread="<?cs var:user.unread ?>"><?cs var:user.unread ?></span><?cs /if ?></a>
     <details class="user-menu">
       <summary><?cs var:user.name ?></summary>
       <div class="menu">

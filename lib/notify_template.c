@@ -1,0 +1,170 @@
+/* notify_template.c — notification templates (one text file per template, "lang.channel.part =
+ * value" lines, {{var}} substitution) and the quiet-hours arithmetic, free of any database. */
+#include "notify_template.h"
+#include "buf.h"
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int notify_template_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 80 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.") != n || strstr(name, ".."))
+        return 0;
+    return name[0] != '.';
+}
+
+/* the value of one exact key, unescaped ("\n" -> line break, "\\" -> backslash) */
+static char *find_key(arena *a, const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        const char *end = eol ? eol : line + strlen(line);
+        const char *p = line + strspn(line, " \t");
+        if (*p != '#' && (size_t)(end - p) > klen && !strncmp(p, key, klen)) {
+            const char *q = p + klen;
+            q += strspn(q, " \t");
+            if (*q == '=') {
+                q++;
+                q += strspn(q, " \t");
+                const char *stop = end;
+                while (stop > q && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r'))
+                    stop--;
+                char *out = arena_alloc(a, (size_t)(stop - q) + 1), *o = out;
+                if (!out)
+                    return NULL;
+                for (const char *s = q; s < stop; s++) {
+                    if (*s == '\\' && s + 1 < stop && (s[1] == 'n' || s[1] == '\\')) {
+                        *o++ = s[1] == 'n' ? '\n' : '\\';
+                        s++;
+                    } else {
+                        *o++ = *s;
+                    }
+                }
+                *o = '\0';
+                return out;
+            }
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+char *notify_template_part(arena *a, const char *text, const char *lang, const char *channel, const char *part)
+{
+    const char *langs[] = {lang && *lang ? lang : "pt-BR", "pt-BR"};
+    const char *channels[] = {channel, "in_app"};
+    for (int l = 0; l < 2; l++)
+        for (int c = 0; c < 2; c++) {
+            char key[128];
+            snprintf(key, sizeof key, "%s.%s.%s", langs[l], channels[c], part);
+            char *v = find_key(a, text, key);
+            if (v)
+                return v;
+        }
+    return NULL;
+}
+
+static const json_t *lookup(const json_t *data, const char *name, size_t n)
+{
+    char path[128];
+    if (n >= sizeof path)
+        return NULL;
+    memcpy(path, name, n);
+    path[n] = '\0';
+    const json_t *v = data;
+    for (char *save = NULL, *seg = strtok_r(path, ".", &save); seg && v; seg = strtok_r(NULL, ".", &save))
+        v = json_is_object(v) ? json_object_get(v, seg) : NULL;
+    return v == data ? NULL : v;
+}
+
+static void put_value(buf *b, const json_t *v)
+{
+    if (json_is_string(v))
+        buf_puts(b, json_string_value(v));
+    else if (json_is_integer(v))
+        buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        buf_printf(b, "%.10g", json_real_value(v));
+    else if (json_is_boolean(v))
+        buf_puts(b, json_is_true(v) ? "true" : "false");
+}
+
+char *notify_subst(arena *a, const char *tmpl, const json_t *data)
+{
+    buf b;
+    buf_init(&b);
+    const char *s = tmpl ? tmpl : "";
+    for (;;) {
+        const char *open = strstr(s, "{{");
+        const char *close = open ? strstr(open + 2, "}}") : NULL;
+        if (!close) {
+            buf_puts(&b, s);
+            break;
+        }
+        buf_append(&b, s, (size_t)(open - s));
+        const char *name = open + 2;
+        size_t n = (size_t)(close - name);
+        while (n && *name == ' ')
+            name++, n--;
+        while (n && name[n - 1] == ' ')
+            n--;
+        const json_t *v = data ? lookup(data, name, n) : NULL;
+        if (v)
+            put_value(&b, v);
+        s = close + 2;
+    }
+    char *out = arena_strndup(a, b.data ? b.data : "", b.len);
+    buf_free(&b);
+    return out;
+}
+
+char *notify_render(arena *a, const char *name, const char *lang, const char *channel, const char *part,
+                    const json_t *data)
+{
+    if (!notify_template_name_ok(name))
+        return NULL;
+    char dir[1024], path[1200];
+    config_path("notify.templates_dir", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s.txt", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    buf text;
+    buf_init(&text);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < 256 * 1024)
+        buf_append(&text, chunk, n);
+    fclose(f);
+    buf_putc(&text, '\0');
+    char *t = notify_template_part(a, text.data, lang, channel, part);
+    buf_free(&text);
+    return t ? notify_subst(a, t, data) : NULL;
+}
+
+long notify_quiet_delay(long sec_of_day, int start_min, int end_min)
+{
+    if (start_min == end_min || start_min < 0 || end_min < 0 || start_min >= 1440 || end_min >= 1440)
+        return 0;
+    long start = start_min * 60L, end = end_min * 60L;
+    sec_of_day %= 86400;
+    if (start < end)
+        return sec_of_day >= start && sec_of_day < end ? end - sec_of_day : 0;
+    if (sec_of_day >= start)
+        return 86400 - sec_of_day + end;
+    return sec_of_day < end ? end - sec_of_day : 0;
+}
+
+int notify_parse_hhmm(const char *s)
+{
+    if (!s || strlen(s) != 5 || s[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+}

@@ -1,0 +1,30 @@
+/* notify_template.h — the request-free parts of notifications: message templates per channel and
+ * language ({{var}} filled from JSON data, nothing escaped) and the quiet-hours arithmetic. */
+#ifndef BCF_NOTIFY_TEMPLATE_H
+#define BCF_NOTIFY_TEMPLATE_H
+#include <jansson.h>
+#include "arena.h"
+
+/* A template name: [a-z0-9_.] only, 1..80 characters, no "..", so it can name a file. */
+int notify_template_name_ok(const char *name);
+
+/* The value of "<lang>.<channel>.<part> = ..." in template text (one "key = value" per line, '#'
+ * comments, "\n" in a value is a line break). Missing: the same part of the in_app channel, then
+ * both again in pt-BR. Returns an arena copy, or NULL when none of them exists. */
+char *notify_template_part(arena *a, const char *text, const char *lang, const char *channel, const char *part);
+
+/* tmpl with each {{name}} (dots walk nested objects) replaced by data's value: strings as they
+ * are, numbers printed, true/false, missing or null as "". An unclosed "{{" stays as written. */
+char *notify_subst(arena *a, const char *tmpl, const json_t *data);
+
+/* Reads templates/notify/<name>.txt (config notify.templates_dir) and renders one part. NULL when
+ * the name is invalid, the file is missing or it lacks the part. */
+char *notify_render(arena *a, const char *name, const char *lang, const char *channel, const char *part,
+                    const json_t *data);
+
+/* Seconds from sec_of_day (local time) until the quiet period [start_min, end_min) ends (it wraps
+ * past midnight when start_min > end_min); 0 when sec_of_day is outside it or the period is empty. */
+long notify_quiet_delay(long sec_of_day, int start_min, int end_min);
+/* "HH:MM" -> minutes of the day, or -1 when malformed. */
+int notify_parse_hhmm(const char *s);
+#endif

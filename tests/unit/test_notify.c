@@ -1,0 +1,155 @@
+/* test_notify.c — unit tests of the notification parts that need no database: template lookup
+ * with its fallbacks, {{var}} substitution, the shipped templates, quiet hours and HH:MM parsing. */
+#include "unit.h"
+#include "arena.h"
+#include "config.h"
+#include "notify.h"
+#include "notify_template.h"
+
+static arena A;
+
+static void setup(void)
+{
+    arena_init(&A, 4096);
+}
+
+static void teardown(void)
+{
+    arena_destroy(&A);
+    config_free();
+}
+
+static const char *const TEXT = "# a comment\n"
+                                "pt-BR.in_app.title = Olá {{name}}\n"
+                                "pt-BR.in_app.body = Linha 1\\nLinha 2 \\\\ fim  \n"
+                                "pt-BR.in_app.title_long = nunca\n"
+                                "en.in_app.title = Hello {{name}}\n"
+                                "en.telegram.text = Hi {{ name }}\n"
+                                "  # pt-BR.email.subject = commented out\n";
+
+START_TEST(test_template_parts_and_fallbacks)
+{
+    ck_assert_str_eq(notify_template_part(&A, TEXT, "pt-BR", "in_app", "title"), "Olá {{name}}");
+    /* "\n" is a line break, "\\" a backslash, trailing blanks dropped */
+    ck_assert_str_eq(notify_template_part(&A, TEXT, "pt-BR", "in_app", "body"), "Linha 1\nLinha 2 \\ fim");
+    ck_assert_str_eq(notify_template_part(&A, TEXT, "en", "telegram", "text"), "Hi {{ name }}");
+    /* a channel without the part uses the in-app one; a language without it uses pt-BR */
+    ck_assert_str_eq(notify_template_part(&A, TEXT, "en", "email", "title"), "Hello {{name}}");
+    ck_assert_str_eq(notify_template_part(&A, TEXT, "en", "in_app", "body"), "Linha 1\nLinha 2 \\ fim");
+    ck_assert_str_eq(notify_template_part(&A, TEXT, "fr", "in_app", "title"), "Olá {{name}}");
+    /* a key that only starts like the one asked for, or a commented line, is not it */
+    ck_assert_ptr_null(notify_template_part(&A, TEXT, "pt-BR", "email", "subject"));
+    ck_assert_ptr_null(notify_template_part(&A, TEXT, "pt-BR", "in_app", "title_lon"));
+}
+END_TEST
+
+START_TEST(test_substitution)
+{
+    json_t *d = json_pack("{s:s, s:I, s:f, s:b, s:n, s:{s:s}}", "name", "Ana <b>", "n", (json_int_t)42, "x", 1.5, "ok",
+                          1, "none", "user", "city", "Recife");
+    /* nothing is escaped when stored: pages escape on render */
+    ck_assert_str_eq(notify_subst(&A, "Olá {{name}}!", d), "Olá Ana <b>!");
+    ck_assert_str_eq(notify_subst(&A, "{{n}}/{{x}}/{{ok}}/[{{none}}]/[{{missing}}]", d), "42/1.5/true/[]/[]");
+    ck_assert_str_eq(notify_subst(&A, "{{user.city}} {{user.nope}} {{user}}", d), "Recife  ");
+    ck_assert_str_eq(notify_subst(&A, "open {{name", d), "open {{name");
+    ck_assert_str_eq(notify_subst(&A, "{{}}", d), "");
+    ck_assert_str_eq(notify_subst(&A, "plain", NULL), "plain");
+    ck_assert_str_eq(notify_subst(&A, "{{name}}", NULL), "");
+    json_decref(d);
+}
+END_TEST
+
+START_TEST(test_template_names)
+{
+    ck_assert_int_eq(notify_template_name_ok("banco.deposit_confirmed"), 1);
+    ck_assert_int_eq(notify_template_name_ok("../etc/passwd"), 0);
+    ck_assert_int_eq(notify_template_name_ok("a..b"), 0);
+    ck_assert_int_eq(notify_template_name_ok(".hidden"), 0);
+    ck_assert_int_eq(notify_template_name_ok("Upper"), 0);
+    ck_assert_int_eq(notify_template_name_ok("a/b"), 0);
+    ck_assert_int_eq(notify_template_name_ok(""), 0);
+    ck_assert_int_eq(notify_template_name_ok(NULL), 0);
+}
+END_TEST
+
+/* the shipped templates render in both languages from the source tree */
+START_TEST(test_shipped_templates)
+{
+    char cfg[1200], src[1024];
+    /* an absolute directory: a relative one is taken under app.root */
+    ck_assert_ptr_nonnull(realpath(unit_srcdir(), src));
+    snprintf(cfg, sizeof cfg, "notify.templates_dir = %s/templates/notify\n", src);
+    char err[256];
+    ck_assert_int_eq(config_parse_text(cfg, err, sizeof err), 0);
+    json_t *d = json_pack("{s:s, s:s}", "amount", "R$ 10,00", "reference", "DEP-1");
+    ck_assert_str_eq(notify_render(&A, "banco.deposit_confirmed", "en", "in_app", "title", d), "Deposit confirmed");
+    ck_assert_str_eq(notify_render(&A, "banco.deposit_confirmed", "pt-BR", "email", "subject", d),
+                     "Depósito de R$ 10,00 confirmado");
+    /* the e-mail body falls back to the in-app body */
+    ck_assert_str_eq(notify_render(&A, "banco.deposit_confirmed", "en", "email", "body", d),
+                     "Your deposit of R$ 10,00 (ref. DEP-1) was credited to your wallet.");
+    ck_assert_ptr_null(notify_render(&A, "no.such_template", "en", "in_app", "title", d));
+    ck_assert_ptr_null(notify_render(&A, "../lang/en", "en", "in_app", "title", d));
+    json_decref(d);
+}
+END_TEST
+
+START_TEST(test_quiet_hours)
+{
+    /* 22:00–07:00 wraps past midnight */
+    int s = 22 * 60, e = 7 * 60;
+    ck_assert_int_eq(notify_quiet_delay(21 * 3600 + 3599, s, e), 0);
+    ck_assert_int_eq(notify_quiet_delay(22 * 3600, s, e), 9 * 3600);
+    ck_assert_int_eq(notify_quiet_delay(23 * 3600 + 30 * 60, s, e), 7 * 3600 + 30 * 60);
+    ck_assert_int_eq(notify_quiet_delay(0, s, e), 7 * 3600);
+    ck_assert_int_eq(notify_quiet_delay(6 * 3600 + 59 * 60 + 59, s, e), 1);
+    ck_assert_int_eq(notify_quiet_delay(7 * 3600, s, e), 0);
+    ck_assert_int_eq(notify_quiet_delay(12 * 3600, s, e), 0);
+    /* 13:00–14:30 within one day */
+    ck_assert_int_eq(notify_quiet_delay(13 * 3600 + 10, 13 * 60, 14 * 60 + 30), 90 * 60 - 10);
+    ck_assert_int_eq(notify_quiet_delay(14 * 3600 + 30 * 60, 13 * 60, 14 * 60 + 30), 0);
+    ck_assert_int_eq(notify_quiet_delay(12 * 3600, 13 * 60, 14 * 60 + 30), 0);
+    /* an empty or out-of-range period never delays */
+    ck_assert_int_eq(notify_quiet_delay(600, 10, 10), 0);
+    ck_assert_int_eq(notify_quiet_delay(600, -1, 30), 0);
+    ck_assert_int_eq(notify_quiet_delay(600, 0, 1440), 0);
+}
+END_TEST
+
+START_TEST(test_hhmm_and_names)
+{
+    ck_assert_int_eq(notify_parse_hhmm("00:00"), 0);
+    ck_assert_int_eq(notify_parse_hhmm("22:30"), 22 * 60 + 30);
+    ck_assert_int_eq(notify_parse_hhmm("23:59"), 1439);
+    ck_assert_int_eq(notify_parse_hhmm("24:00"), -1);
+    ck_assert_int_eq(notify_parse_hhmm("12:60"), -1);
+    ck_assert_int_eq(notify_parse_hhmm("7:00"), -1);
+    ck_assert_int_eq(notify_parse_hhmm("07-00"), -1);
+    ck_assert_int_eq(notify_parse_hhmm(NULL), -1);
+    ck_assert_str_eq(notify_category_of_kind("banco.deposit_confirmed"), "financeiro");
+    ck_assert_str_eq(notify_category_of_kind("security.anomaly"), "seguranca");
+    ck_assert_str_eq(notify_category_of_kind("account.token_created"), "seguranca");
+    ck_assert_str_eq(notify_category_of_kind("billing.payment_failed"), "assinaturas");
+    ck_assert_str_eq(notify_category_of_kind("whatever"), "sistema");
+    ck_assert_int_eq(notify_category_ok("p2p"), 1);
+    ck_assert_int_eq(notify_category_ok("segurança"), 0);
+    ck_assert_int_eq(notify_priority_parse("urgent"), NOTIFY_URGENT);
+    ck_assert_int_eq(notify_priority_parse("loud"), -1);
+    ck_assert_str_eq(notify_priority_name(NOTIFY_LOW), "low");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("notify");
+    TCase *tc = tcase_create("templates");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_template_parts_and_fallbacks);
+    tcase_add_test(tc, test_substitution);
+    tcase_add_test(tc, test_template_names);
+    tcase_add_test(tc, test_shipped_templates);
+    tcase_add_test(tc, test_quiet_hours);
+    tcase_add_test(tc, test_hhmm_and_names);
+    suite_add_tcase(s, tc);
+    return unit_run(s);
+}
