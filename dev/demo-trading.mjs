@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // dev/demo-trading.mjs — demo trading data for dev/up: synthetic hourly markets, two finished
-// backtests, a running paper bot, a finished parameter search and walk-forward, and a trained ML
-// model with a prediction run, all of the demo trader and made through the portal's own API.
+// backtests, a running paper bot, a finished parameter search and walk-forward, a trained ML
+// model with a prediction run, and money in the wallets with a pocket, all of the demo trader and
+// made through the portal's own API (the deposits through botctl ledger, as staff would confirm them).
 // Usage: node dev/demo-trading.mjs VAR_DIR   (idempotent: the demo trader's bots, backtests and model are made once)
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -67,7 +68,8 @@ async function main() {
   }
   await demoSearches(get, cookie, csrf, FROM + count * HOUR);
   await demoModel(get, cookie, csrf, FROM + count * HOUR);
-  console.log(`demo trading data: ${MARKETS.length} demo markets (1h, ${count} candles), backtests, a paper bot, a search, a walk-forward and an ML model ready`);
+  await demoBanco(get, cookie, csrf);
+  console.log(`demo trading data: ${MARKETS.length} demo markets (1h, ${count} candles), backtests, a paper bot, a search, a walk-forward, an ML model and funded wallets ready`);
 }
 
 /** A grid search of the SMA crossover's two periods on BTC's last 180 days (a heatmap), and a
@@ -119,6 +121,30 @@ async function demoModel(get, cookie, csrf, to) {
     if (p.res.status !== 201) throw new Error(`prediction: ${p.res.status} ${p.text}`);
   }
   await wait(id, (m) => m.prediction_runs.some((run) => run.status === 'done'));
+}
+
+/** The demo trader's wallets: R$ 2.500,00 and 500 USDT deposited (ledger transfers from the tenant's
+ * external account, what a confirmed deposit makes), and a "Reserva" pocket holding R$ 500,00. Fixed
+ * idempotency keys: a second run changes nothing. */
+async function demoBanco(get, cookie, csrf) {
+  const psql = async (sql) => (await run(path.join(env.BCF_PG_BIN, 'psql'), ['-X', '-q', '-t', '-A', '-h',
+    path.join(varDir, 'run'), '-p', env.BCF_PG_PORT, '-U', 'botcriptofy', '-d', 'botcriptofy', '-c', sql])).stdout.trim();
+  const tenant = await psql("SELECT tenant_id FROM users WHERE email = 'demo@botcriptofy.dev'");
+  for (const [cur, minor] of [['BRL', '250000'], ['USDT', '500000000']]) {
+    const external = (await botctl('ledger', 'open', tenant, cur, 'external', '--allow-negative')).stdout.trim();
+    const wallet = (await botctl('ledger', 'open', tenant, cur, 'wallet')).stdout.trim();
+    await botctl('ledger', 'transfer', tenant, `demo-deposit-${cur}`, external, wallet, minor, '--code', 'deposit');
+  }
+  let pocket = (await get('/banco')).accounts?.find((a) => a.kind === 'pocket' && a.name === 'Reserva');
+  if (!pocket) {
+    const r = await apiPost(stack, cookie, csrf, '/api/v1/banco/caixinhas', { name: 'Reserva', currency: 'BRL' });
+    if (r.res.status !== 201) throw new Error(`pocket: ${r.res.status} ${r.text}`);
+    pocket = (await get('/banco')).accounts.find((a) => a.kind === 'pocket' && a.name === 'Reserva');
+  }
+  const wallet = (await get('/banco')).accounts.find((a) => a.kind === 'wallet' && a.currency === 'BRL');
+  const t = await apiPost(stack, cookie, csrf, '/api/v1/banco/transferencias',
+    { from: String(wallet.id), to: String(pocket.id), amount_minor: '50000', key: 'demo-reserva' });
+  if (t.res.status !== 200 && t.res.status !== 201) throw new Error(`pocket transfer: ${t.res.status} ${t.text}`);
 }
 
 main().catch((e) => {

@@ -19,7 +19,7 @@ after(async () => {
 
 const demoTenant = "(SELECT tenant_id FROM users WHERE email = 'demo@botcriptofy.dev')";
 
-test('dev/demo-trading makes demo markets, two finished backtests, a trading paper bot, a search, a walk-forward and an ML model, once', async () => {
+test('dev/demo-trading makes demo markets, two finished backtests, a trading paper bot, a search, a walk-forward, an ML model and funded wallets, once', async () => {
   const script = path.join(REPO, 'dev', 'demo-trading.mjs');
   const first = await run(process.execPath, [script, stack.varDir]);
   assert.match(first.stdout, /demo trading data: 3 demo markets/);
@@ -45,7 +45,15 @@ test('dev/demo-trading makes demo markets, two finished backtests, a trading pap
     AND kind = 'logreg' AND symbol = 'BTCUSDT'`), '1');
   assert.equal(await psql(stack, `SELECT count(*) FROM ml_prediction_runs WHERE model_id = (${model}) AND predictions > 0`), '1');
   assert.ok(Number(await psql(stack, `SELECT count(*) FROM ml_predictions WHERE model_id = (${model})`)) >= 60 * 24);
+  // the wallets: R$ 2.500,00 deposited, R$ 500,00 of it in the "Reserva" pocket, and 500 USDT
+  const balances = `SELECT string_agg(a.currency || ':' || coalesce(p.name, a.code) || ':' || (a.credits_posted - a.debits_posted),
+    ',' ORDER BY a.currency, a.code) FROM ledger_accounts a LEFT JOIN banco_pockets p ON p.account_id = a.id
+    WHERE a.tenant_id = ${demoTenant} AND (a.code = 'wallet' OR p.id IS NOT NULL)`;
+  const funded = await psql(stack, balances);
+  assert.equal(funded.split(',').filter((b) => !b.includes(':Reserva:')).join(','), 'BRL:wallet:200000,BTC:wallet:0,USDT:wallet:500000000');
+  assert.ok(funded.includes('BRL:Reserva:50000'), funded);
   await run(process.execPath, [script, stack.varDir]);
+  assert.equal(await psql(stack, balances), funded, 'the second run moves no money');
   assert.equal(await psql(stack, `SELECT count(*) FROM bots WHERE tenant_id = ${demoTenant}`), '1', 'the second run adds no bot');
   assert.equal(await psql(stack, `SELECT count(*) FROM backtests WHERE tenant_id = ${demoTenant}`), '2', 'nor backtests');
   assert.equal(await psql(stack, `SELECT count(*) FROM ml_models WHERE tenant_id = ${demoTenant}`), '1', 'nor a model');
