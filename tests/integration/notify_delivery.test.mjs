@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startStack } from './harness.mjs';
 import { startFakeTelegram } from './fake_telegram.mjs';
-import { makeTrader, psql, sleep, waitFor } from './lib.mjs';
+import { apiGet, enrolTotp, login, makeTrader, psql, sleep, waitFor } from './lib.mjs';
 
 const TOKEN = `${100000 + Math.floor(Math.random() * 1e6)}:${randomBytes(18).toString('base64url')}`;
 const WEBHOOK_SECRET = randomBytes(24).toString('hex');
@@ -178,9 +178,26 @@ test('5xx answers are retried with backoff, then the row is failed after telegra
   assert.ok(calls[1].at - calls[0].at >= 100 - TOLERANCE_MS / 2, 'a backoff before the retry');
   const row = await owner(`SELECT attempts || '|' || last_error FROM notification_deliveries WHERE id = ${id}`);
   assert.match(row, /^3\|500 Internal Server Error: test$/);
-  // the admins' list reads the failed rows through this index's predicate
-  const listed = await owner(`SELECT count(*) FROM notification_deliveries WHERE status = 'failed' AND id = ${id}`);
-  assert.equal(listed, '1');
+  // listed for the staff (Configurações, admin.roles.read), page and JSON twin; a trader is refused
+  const email = `entregas-${process.pid}@botcriptofy.dev`;
+  await psql(stack, `WITH u AS (INSERT INTO users (tenant_id, email, display_name, password_hash, role, email_verified_at)
+      SELECT tenant_id, '${email}', 'Employee entregas', password_hash, 'configuracoes.member', now()
+      FROM users WHERE email = 'ceo@botcriptofy.dev' RETURNING id, tenant_id)
+    INSERT INTO user_roles (tenant_id, user_id, role_key) SELECT tenant_id, id, 'configuracoes.member' FROM u`);
+  await psql(stack, `INSERT INTO consents (tenant_id, user_id, document, version, granted, ip)
+    SELECT u.tenant_id, u.id, d.document, max(d.version), true, '127.0.0.1' FROM users u, legal_documents d
+    WHERE u.email = '${email}' GROUP BY u.tenant_id, u.id, d.document`);
+  const { cookie } = await enrolTotp(stack, (await login(stack, { email, password: 'demo-company-2026' })).cookie);
+  const api = await apiGet(stack, cookie, '/api/v1/configuracoes/entregas');
+  assert.equal(api.res.status, 200, api.text);
+  const mine = api.json.failed.find((d) => d.source === 'notification' && d.id === id);
+  assert.deepEqual({ ...mine, created_at: undefined }, { source: 'notification', id, channel: 'telegram', what: 'sistema.announcement',
+    attempts: 3, last_error: '500 Internal Server Error: test', tenant_id: u.tenantId, user_id: u.id, chat_id: null, created_at: undefined });
+  const page = await apiGet(stack, cookie, '/configuracoes/entregas');
+  assert.equal(page.res.status, 200);
+  assert.match(page.text, new RegExp(`data-source="notification" data-id="${id}"[\\s\\S]*?500 Internal Server Error: test`));
+  const trader = await login(stack, { email: u.email });
+  assert.equal((await apiGet(stack, trader.cookie, '/api/v1/configuracoes/entregas')).res.status, 403);
 });
 
 test('an e-mail delivery is handed to the mail outbox and arrives in the capture sink', async () => {
