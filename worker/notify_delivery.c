@@ -136,6 +136,16 @@ typedef struct claimed {
     json_t *params;
 } claimed;
 
+/* Fills c from row i of a claim whose first two columns are id and attempts. */
+static claimed *claimed_from(claimed *c, PGresult *r, int i, int table)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", PQgetvalue(r, i, 0));
+    c->attempts = atoi(PQgetvalue(r, i, 1));
+    c->table = table;
+    return c;
+}
+
 static int claim_bot(arena *a, claimed *rows, int max)
 {
     /* one row per chat at a time: a chat's next call waits until the one before it is settled, so
@@ -152,12 +162,8 @@ static int claim_bot(arena *a, claimed *rows, int max)
         return -1;
     int n = 0;
     for (int i = 0; i < PQntuples(r) && n < max; i++) {
-        claimed *c = &rows[n++];
-        memset(c, 0, sizeof *c);
-        snprintf(c->id, sizeof c->id, "%s", PQgetvalue(r, i, 0));
-        c->attempts = atoi(PQgetvalue(r, i, 1));
+        claimed *c = claimed_from(&rows[n++], r, i, OUT_BOT);
         c->chat_id = atoll(PQgetvalue(r, i, 2));
-        c->table = OUT_BOT;
         c->method = arena_strdup(a, PQgetvalue(r, i, 3));
         c->params = json_loads(PQgetvalue(r, i, 4), 0, NULL);
         if (!json_is_object(c->params)) {
@@ -217,11 +223,7 @@ static int claim_notify_telegram(arena *a, claimed *rows, int max)
         return -1;
     int n = 0;
     for (int i = 0; i < PQntuples(r) && n < max; i++) {
-        claimed *c = &rows[n++];
-        memset(c, 0, sizeof *c);
-        snprintf(c->id, sizeof c->id, "%s", PQgetvalue(r, i, 0));
-        c->attempts = atoi(PQgetvalue(r, i, 1));
-        c->table = OUT_NOTIFY;
+        claimed *c = claimed_from(&rows[n++], r, i, OUT_NOTIFY);
         c->method = "sendMessage";
         /* unlinked since, or the channel turned off: nothing to send any more */
         if (PQgetisnull(r, i, 9) || strcmp(PQgetvalue(r, i, 10), "t") != 0) {
