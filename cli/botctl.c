@@ -28,7 +28,8 @@ static void usage(void)
                     "  commission accrue|payout ...      record a commission owed, pay the payable balances (docs/billing.md)\n"
                     "  candles import|synth ...          load candles from a CSV file, or make seeded synthetic ones\n"
                     "  candles sync ...                  fetch closed candles of a range from an exchange\n"
-                    "  exchange ping|time|ticker|...     talk to an exchange adapter (botctl exchange for the list)\n");
+                    "  exchange ping|time|ticker|...     talk to an exchange adapter (botctl exchange for the list)\n"
+                    "  telegram set-webhook URL|delete-webhook|info   the bot's webhook at the Bot API (docs/telegram.md)\n");
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -193,6 +194,8 @@ int main(int argc, char **argv)
         rc = cmd_config_check();
     else if (!strcmp(cmd, "keys"))
         rc = cmd_keys(argc - i, argv + i);
+    else if (!strcmp(cmd, "telegram"))
+        rc = cmd_telegram(argc - i, argv + i);
     else if (!strcmp(cmd, "audit"))
         rc = cmd_audit(argc - i, argv + i);
     else if (!strcmp(cmd, "ledger"))

@@ -10,4 +10,5 @@ int cmd_job_enqueue(int argc, char **argv); /* jobs.c: job-enqueue TYPE [JSON] [
 int cmd_jobs(int argc, char **argv);        /* jobs.c: list | cancel | retry */
 int cmd_ledger(int argc, char **argv);      /* ledger.c: verify | open | transfer | post | void | expire */
 int cmd_commission(int argc, char **argv);  /* commission.c: accrue | payout */
+int cmd_telegram(int argc, char **argv);    /* telegram.c: set-webhook | delete-webhook | info */
 #endif

@@ -519,6 +519,8 @@ int http_do(const http_request *rq, http_response *rs)
     int safe = rq->retry_unsafe || (strcmp(rq->method, "POST") && strcmp(rq->method, "PATCH"));
     char host[128], path[256];
     url_parts(rq->url, host, sizeof host, path, sizeof path);
+    if (rq->log_path)
+        snprintf(path, sizeof path, "%s", rq->log_path);
 
     for (int attempt = 1;; attempt++) {
         if (!breaker_allow(svc, cooldown)) {

@@ -32,6 +32,8 @@ typedef struct http_request {
     int retry_unsafe;
     long timeout_ms;            /* 0 = http.client[.<service>].timeout_ms */
     int max_attempts;           /* 0 = http.client[.<service>].max_attempts; 1 = no retry */
+    const char *log_path;       /* shown in logs instead of the URL's path, for a path that carries a
+                                 * secret (Telegram's /bot<token>/<method>); NULL = the path */
 } http_request;
 
 typedef struct http_response {

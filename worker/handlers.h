@@ -39,4 +39,7 @@ void ledger_expiry_tick(void);
 /* Ends trials, held plans and overdue subscriptions past their grace, every billing.expire_poll_ms
  * (worker/dunning.c). */
 void dunning_tick(void);
+/* Every worker's delivery pass over the notification outbox (Telegram, e-mail) and the bot's
+ * telegram_outbox, every telegram.poll_ms (worker/notify_delivery.c). */
+void notify_delivery_tick(void);
 #endif

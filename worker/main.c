@@ -134,11 +134,14 @@ int main(int argc, char **argv)
         bots_scheduler_tick();
         ledger_expiry_tick();
         dunning_tick();
+        notify_delivery_tick();
         /* the read blocks at most until the next e-mail poll or sweep is due (Redis wakes it the
          * moment an entry arrives); its socket timeout is sized for the block (consumer_poll) */
         long block = config_int("mail.poll_ms");
         if (block > config_int("queue.sweep_ms"))
             block = config_int("queue.sweep_ms");
+        if (block > config_int("telegram.poll_ms"))
+            block = config_int("telegram.poll_ms");
         if (block > 1000)
             block = 1000;
         if (consumer_poll(block) < 0 && !worker_stopping)

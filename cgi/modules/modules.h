@@ -20,6 +20,7 @@ extern const module backtests_module;   /* backtests.c: backtests queued as jobs
 extern const module optimizations_module; /* optimizations.c: parameter searches, results, heatmap */
 extern const module walkforward_module; /* walkforward.c: walk-forward analyses and their reports */
 extern const module models_module;      /* models.c: ML models: training, versions, metrics, prediction runs */
+extern const module entregas_module;    /* entregas.c: failed notification and bot deliveries (staff) */
 extern const module devmail_module;     /* devmail.c: captured e-mail, development only */
 extern const module jobs_module;        /* jobs.c: the tenant's jobs: progress, results, cancel, retry */
 extern const module pricing_module;      /* pricing.c: the public plans and pricing page */
