@@ -45,6 +45,7 @@ static int webhook(request *req, response *res)
             char id[24];
             snprintf(id, sizeof id, "%lld", u.update_id);
             const char *p[] = {id};
+            /* cross-tenant: an update belongs to no tenant until its chat is known */
             db_exec(req->a, "telegram_malformed",
                     "INSERT INTO telegram_updates (update_id, kind, outcome) VALUES ($1::bigint, 'malformed', 'malformed') "
                     "ON CONFLICT (update_id) DO NOTHING",

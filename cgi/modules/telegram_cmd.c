@@ -94,6 +94,7 @@ static int link_chat(tg_conv *cv, const char *code)
     char hash[65];
     tgc_code_hash(code, hash);
     const char *p[] = {hash};
+    /* cross-tenant: the code names the user and tenant; nothing else is read before it matched */
     PGresult *r = db_query(cv->req->a, "tgc_code_lock",
                            "SELECT k.user_id, k.tenant_id, (k.expires_at > now() AND k.used_at IS NULL)::int, u.lang "
                            "FROM telegram_link_codes k JOIN users u ON u.id = k.user_id AND u.status = 'active' "
@@ -354,6 +355,7 @@ static int edit_confirmation(tg_conv *cv, const char *text)
 
 static int trading_halted(tg_conv *cv)
 {
+    /* cross-tenant: the halt is one platform-wide row */
     PGresult *r = db_query(cv->req->a, "tgc_halt", "SELECT halted FROM trading_halt", 0, NULL);
     return !r || PQntuples(r) != 1 || !strcmp(PQgetvalue(r, 0, 0), "t");
 }
@@ -415,6 +417,7 @@ static int cmd_backtest(tg_conv *cv, const char *args)
             *c = (char)(*c - 'a' + 'A');
     /* the symbol's stored series, 1h preferred: the last 90 days of it (at most 2000 candles) */
     const char *p[] = {symbol};
+    /* cross-tenant: markets and candles are platform-wide data */
     PGresult *r = db_query(cv->req->a, "tgc_bt_market",
                            "SELECT m.exchange, c.timeframe, max(c.open_time) FROM markets m JOIN candles c ON c.market_id = m.id "
                            "WHERE m.symbol = $1 GROUP BY m.exchange, c.timeframe "
@@ -563,6 +566,7 @@ static int handle_tx(void *arg)
     cv->c = (ctx){cv->req->a, 0, 0, cv->req->remote_addr ? cv->req->remote_addr : "", cv->req->request_id};
     cv->lang = lang_of_code(cv->u->language_code);
     const char *p[] = {uid};
+    /* cross-tenant: updates belong to no tenant */
     PGresult *seen = db_query(cv->req->a, "tgc_seen", "SELECT 1 FROM telegram_updates WHERE update_id = $1::bigint", 1, p);
     if (!seen)
         return -1;
@@ -570,7 +574,7 @@ static int handle_tx(void *arg)
         cv->duplicate = 1;
         return 0;
     }
-    /* cross-tenant by design: the chat id names the tenant, and every later read filters on it */
+    /* cross-tenant: the chat id names the tenant, and every later read filters on it */
     const char *q[] = {chat};
     PGresult *l = db_query(cv->req->a, "tgc_link_of",
                            "SELECT l.user_id, l.tenant_id, u.lang FROM telegram_links l JOIN users u ON u.id = l.user_id "
@@ -589,6 +593,7 @@ static int handle_tx(void *arg)
     if (rc < 0)
         return -1;
     const char *w[] = {uid, chat, tg_kind_name(cv->u->kind), cv->outcome};
+    /* cross-tenant: updates belong to no tenant */
     return db_exec(cv->req->a, "tgc_store",
                    "INSERT INTO telegram_updates (update_id, chat_id, kind, outcome) VALUES ($1::bigint, $2::bigint, $3, $4)",
                    4, w) == 1
