@@ -2,6 +2,7 @@
  * company tenant) with their language, preferences and quiet hours; then per recipient one
  * notification row and its outbox deliveries, all in one transaction (the caller's when it has one). */
 #include "notify.h"
+#include "telegram_out.h"
 #include "notify_template.h"
 #include "db.h"
 #include "log.h"
@@ -187,7 +188,7 @@ static int send_tx(void *arg)
     for (int i = 0; i < PQntuples(r); i++)
         if (write_one(j, r, i, cache, &ncache) < 0)
             return -1;
-    return 0;
+    return m->user_id > 0 ? 0 : telegram_staff_alert(j->c, m, j->raw_title, j->raw_body);
 }
 
 static int send_impl(const ctx *c, const notify_msg *m, const char *kind, const char *raw_title, const char *raw_body)

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "ml_predictions.h"
 #include "report.h"
+#include "telegram_out.h"
 #include "worker.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,7 @@ int job_backtest(job_ctx *j)
     snprintf(result, sizeof result, "{\"backtest_id\":%s,\"trades\":%zu,\"final_equity\":%.2f}", id, res.ntrades,
              res.final_equity);
     job_set_result(j, result);
+    telegram_backtest_done(id, (long)res.ntrades, res.final_equity); /* a /backtest from Telegram is told */
     rc = JOB_OK;
 out:
     if (have_m)

@@ -213,18 +213,28 @@ static int backtests_new_tx(void *arg)
     return rc;
 }
 
-int backtests_start(request *req, response *res, const backtest_new *b)
+int backtests_queue(const ctx *c, const backtest_new *b, backtest_queued *out)
 {
     char uid[24], f[24], t[24], bal[40];
-    snprintf(uid, sizeof uid, "%lld", req->cx.user_id);
+    snprintf(uid, sizeof uid, "%lld", c->user_id);
     snprintf(f, sizeof f, "%lld", (long long)b->from_ms);
     snprintf(t, sizeof t, "%lld", (long long)b->to_ms);
     snprintf(bal, sizeof bal, "%.17g", b->initial_balance);
     char *cfg = json_dumps(b->config, JSON_COMPACT | JSON_SORT_KEYS);
-    backtests_new_tx_arg n = {&req->cx, {uid, b->name, b->exchange, b->symbols, b->timeframe, f, t, bal}, cfg, "", 0, ""};
+    backtests_new_tx_arg n = {c, {uid, b->name, b->exchange, b->symbols, b->timeframe, f, t, bal}, cfg, "", 0, ""};
     int rc = cfg ? db_tx(backtests_new_tx, &n) : -1;
     free(cfg);
-    if (rc == -3) {
+    snprintf(out->id, sizeof out->id, "%s", n.id);
+    snprintf(out->quota, sizeof out->quota, "%s", n.quota);
+    out->job_id = n.job_id;
+    return rc == -3 ? BACKTESTS_QUOTA : rc != 0 ? -1 : 0;
+}
+
+int backtests_start(request *req, response *res, const backtest_new *b)
+{
+    backtest_queued n;
+    int rc = backtests_queue(&req->cx, b, &n);
+    if (rc == BACKTESTS_QUOTA) {
         res_error(req, res, 429, "quota_exceeded", n.quota);
         return 0;
     }

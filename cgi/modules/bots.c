@@ -524,8 +524,6 @@ static int bots_update(request *req, response *res)
 
 /* ---------------------------------------------------------------- start, stop, delete */
 
-enum { BOTS_REFUSED_RUNNING = 1, BOTS_REFUSED_PLAN, BOTS_REFUSED_KEY };
-
 typedef struct bots_change {
     const ctx *c;
     const char *id;
@@ -602,6 +600,15 @@ static int bots_change_tx(void *arg)
     return audit_record(ch->c, arena_printf(ch->c->a, "bots.%s", ch->action), "bot", ch->id, NULL, NULL);
 }
 
+int bots_set_state(const ctx *c, const char *id, const char *action, long long start_ms, int *refused)
+{
+    bots_change ch = {c, id, action, 0, 0, 0, start_ms};
+    if (db_tx(bots_change_tx, &ch) != 0)
+        return -1;
+    *refused = ch.refused;
+    return ch.found;
+}
+
 static int bots_change_route(request *req, response *res, const char *action)
 {
     const char *id = req_id_param(req, "id");
@@ -623,7 +630,8 @@ static int bots_change_route(request *req, response *res, const char *action)
         }
         ch.start_ms = ms;
     }
-    if (db_tx(bots_change_tx, &ch) != 0)
+    ch.found = bots_set_state(ch.c, id, action, ch.start_ms, &ch.refused);
+    if (ch.found < 0)
         return -1;
     if (!ch.found) {
         bots_not_found(req, res);

@@ -19,6 +19,6 @@ const module *const all_modules[] = {
     &sessions_module,  &credentials_module, &backtests_module,
     &optimizations_module, &walkforward_module, &models_module, &privacy_module, &devmail_module, &auth_module,
     &pricing_module, &system_module, &stripe_webhook_module, &assinaturas_actions_module, &assinaturas_plan_module,
-    &comissoes_module, &banco_requests_module, &entregas_module,
+    &comissoes_module, &banco_requests_module, &entregas_module, &telegram_module,
     NULL,
 };

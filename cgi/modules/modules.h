@@ -34,5 +34,6 @@ extern const module banco_module;       /* banco.c: wallets, balances, history, 
 extern const module banco_requests_module; /* banco_requests.c: deposits and withdrawals, and staff decisions */
 extern const module assinaturas_plan_module;    /* assinaturas_plan.c: plan change, cancel/resume, trial */
 extern const module notificacoes_module; /* notificacoes.c: the notifications list, mark read, preferences */
+extern const module telegram_module; /* telegram.c: the bot's webhook, linking a chat from the portal */
 extern const module *const all_modules[];
 #endif
