@@ -153,8 +153,9 @@ static const route routes[] = {
     /* Telegram delivers from a few addresses: its own limit instead of the per-address default */
     {"POST", "/telegram/webhook", webhook, R_PUBLIC | R_NO_CSRF_SIGNED | R_OWN_LIMIT, NULL, "telegram.webhook"},
     {"GET", "/telegram", show, R_AUTH | R_PAGE, NULL, NULL},
-    {"POST", "/telegram/code", new_code, R_AUTH | R_CSRF | R_PAGE, NULL, "telegram.link"},
-    {"POST", "/telegram/unlink", unlink_chat, R_AUTH | R_CSRF | R_PAGE, NULL, "telegram.link"},
+    /* linking gives a chat the account's alerts and its bots' controls: a browser session only, as for 2FA */
+    {"POST", "/telegram/code", new_code, R_AUTH | R_CSRF | R_PAGE | R_SESSION_ONLY, NULL, "telegram.link"},
+    {"POST", "/telegram/unlink", unlink_chat, R_AUTH | R_CSRF | R_PAGE | R_SESSION_ONLY, NULL, "telegram.link"},
 };
 
 const module telegram_module = {"telegram", NULL, NULL, ROUTES(routes)};
