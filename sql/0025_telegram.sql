@@ -45,6 +45,8 @@ CREATE TABLE telegram_outbox (
 );
 CREATE INDEX telegram_outbox_due_idx ON telegram_outbox (next_attempt_at, id) WHERE status IN ('pending', 'sending');
 CREATE INDEX telegram_outbox_failed_idx ON telegram_outbox (created_at) WHERE status = 'failed';
+-- the worker sends a chat's rows in id order: it looks for an earlier unsent row of the same chat
+CREATE INDEX telegram_outbox_chat_idx ON telegram_outbox (chat_id, id) WHERE status IN ('pending', 'sending');
 
 GRANT SELECT, INSERT ON telegram_updates TO bcf_app;
 REVOKE UPDATE, DELETE ON telegram_updates FROM bcf_app;
