@@ -24,6 +24,8 @@ before(async () => {
       'security.login.delay_after': '1000',
       'security.login.account_max_failures': '1000',
       'security.login.ip_max_failures': '1000',
+      // Segurança and Financeiro alerts also go to the staff's Telegram chat (docs/telegram.md)
+      'telegram.staff_chat_id': '-1001234567',
     },
   });
   demoId = Number(await psql(stack, `SELECT id FROM users WHERE email = '${DEMO.email}'`));
@@ -92,6 +94,11 @@ test('failed logins are events; past 3 per minute one account raises exactly one
   const mine = await psql(stack, `SELECT severity, title, body FROM notifications WHERE kind = 'security.anomaly' AND user_id = ${ceoId}`);
   assert.equal(mine.split('\n').length, 1, 'one notification for the CEO');
   assert.match(mine, /^warning\|Security alert: account_failures\|4 failed logins of one account \(user:\d+\)/);
+  // one message to the staff chat for the alert (not one per holder), in its outbox for the worker
+  assert.equal(await count('SELECT count(*) FROM telegram_outbox WHERE chat_id = -1001234567'), 1, 'one staff-chat message');
+  const staff = await psql(stack, `SELECT method || '|' || (params->>'parse_mode') || '|' || replace(params->>'text', E'\\n', ' / ')
+    FROM telegram_outbox WHERE chat_id = -1001234567`);
+  assert.match(staff, /^sendMessage\|HTML\|<b>Security alert: account_failures<\/b> \/ 4 failed logins of one account/);
   const m1 = (await scrape(stack)).samples;
   assert.equal(metricValue(m1, 'security_alerts_total', { rule: 'account_failures' })
     - metricValue(m0, 'security_alerts_total', { rule: 'account_failures' }), 1);
