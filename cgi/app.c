@@ -444,7 +444,7 @@ static int csrf_ok(request *req)
     return strlen(sent) == n && sodium_memcmp(sent, expected, n) == 0;
 }
 
-static int parse_body(request *req, response *res)
+static int parse_body(request *req, response *res, unsigned flags)
 {
     if (req->body_len == 0)
         return 0;
@@ -463,6 +463,10 @@ static int parse_body(request *req, response *res)
     }
     if (!strncasecmp(ct, "application/json", 16)) {
         int rc = parse_json(req->body, req->body_len, (size_t)config_int("http.max_json_depth"), &req->json);
+        if (rc && (flags & R_LENIENT_JSON)) {
+            req->json = NULL; /* the handler answers it (and logs it) itself */
+            return 0;
+        }
         if (rc == PARSE_ETOOBIG) {
             res_error(req, res, 400, "json_too_deep", "JSON nested too deeply");
             return -1;
@@ -652,7 +656,7 @@ static void run(request *req, response *res, fcgi_req *fr)
     }
     if (req->session && authorize(req, res, r) < 0)
         return;
-    if (parse_body(req, res) < 0)
+    if (parse_body(req, res, r->flags) < 0)
         return;
     if (req->json)
         arena_on_cleanup(req->a, json_decref_cb, req->json);

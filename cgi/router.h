@@ -21,6 +21,8 @@ enum route_flags {
     R_UPLOAD = 1 << 10,    /* file upload: the body may reach http.max_upload_bytes, not http.max_body_bytes */
     R_OWN_LIMIT = 1 << 11, /* signed machine-to-machine endpoint (webhooks): its rate_action replaces the
                             * per-address ratelimit.default, so a sender's burst from few addresses is not refused */
+    R_LENIENT_JSON = 1 << 12, /* a JSON body that does not parse reaches the handler with req->json NULL instead
+                               * of a 400: for a sender that must be answered 200 so it does not retry (Telegram) */
 };
 
 typedef struct route {

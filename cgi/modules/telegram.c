@@ -151,7 +151,8 @@ static int unlink_chat(request *req, response *res)
 
 static const route routes[] = {
     /* Telegram delivers from a few addresses: its own limit instead of the per-address default */
-    {"POST", "/telegram/webhook", webhook, R_PUBLIC | R_NO_CSRF_SIGNED | R_OWN_LIMIT, NULL, "telegram.webhook"},
+    {"POST", "/telegram/webhook", webhook, R_PUBLIC | R_NO_CSRF_SIGNED | R_OWN_LIMIT | R_LENIENT_JSON, NULL,
+     "telegram.webhook"},
     {"GET", "/telegram", show, R_AUTH | R_PAGE, NULL, NULL},
     /* linking gives a chat the account's alerts and its bots' controls: a browser session only, as for 2FA */
     {"POST", "/telegram/code", new_code, R_AUTH | R_CSRF | R_PAGE | R_SESSION_ONLY, NULL, "telegram.link"},

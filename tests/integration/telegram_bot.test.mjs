@@ -105,6 +105,16 @@ test('a duplicate update_id has one effect; malformed updates answer 200 and cha
   assert.equal(await q(`SELECT outcome FROM telegram_updates WHERE update_id = ${bad.update_id}`), 'malformed');
   assert.equal((await post({ no: 'id' })).status, 200);
   assert.equal((await post([1, 2])).status, 200);
+  // not JSON at all, or JSON nested past http.max_json_depth: still 200 (Telegram would resend it forever), nothing stored
+  const updates = await count('SELECT count(*) FROM telegram_updates');
+  for (const body of ['{"update_id": 5, "message": {', 'not json', '\u0000\u0001', '['.repeat(200) + ']'.repeat(200)]) {
+    const m = await post(body);
+    assert.equal(m.status, 200, body.slice(0, 20));
+    assert.equal(m.json.outcome, 'malformed');
+  }
+  assert.equal(await count('SELECT count(*) FROM telegram_updates'), updates);
+  // without the secret a body that is not JSON is refused like any other
+  assert.equal((await post('not json', 'wrong')).status, 401);
   assert.equal(await count('SELECT count(*) FROM telegram_outbox'), before);
 });
 
