@@ -198,25 +198,46 @@ static int cmd_status(tg_conv *cv)
     return rc;
 }
 
+/* A list reply: the rows of r as lines under a bold title, or the `empty` string when there are
+ * none (NULL: the title alone). The shape of /bots, /trades, /daily.. and /performance. */
+typedef const char *(*row_line)(tg_conv *cv, PGresult *r, int i);
+
+static int reply_rows(tg_conv *cv, PGresult *r, const char *empty, const char *title, row_line line)
+{
+    if (!r)
+        return -1;
+    if (!PQntuples(r) && empty)
+        return reply(cv, S(cv, empty));
+    buf b = {0};
+    buf_printf(&b, "<b>%s</b>\n", S(cv, title));
+    for (int i = 0; i < PQntuples(r); i++)
+        buf_printf(&b, "%s\n", line(cv, r, i));
+    int rc = reply(cv, b.data);
+    buf_free(&b);
+    return rc;
+}
+
+static const char *bot_line(tg_conv *cv, PGresult *r, int i)
+{
+    return fill(cv, "#{1} {2} — {3} {4} ({5}) — <b>{6}</b>", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+                S(cv, arena_printf(cv->req->a, "state_%s", PQgetvalue(r, i, 5))), NULL);
+}
+
 static int cmd_bots(tg_conv *cv)
 {
     PGresult *r = tq_query(&cv->c, "tgc_bots",
                            "SELECT id, name, symbol, timeframe, mode, status FROM bots WHERE tenant_id = $1 ORDER BY id LIMIT 50",
                            0, NULL);
-    if (!r)
-        return -1;
-    if (!PQntuples(r))
-        return reply(cv, S(cv, "no_bots"));
-    buf b = {0};
-    buf_printf(&b, "<b>%s</b>\n", S(cv, "bots_title"));
-    for (int i = 0; i < PQntuples(r); i++)
-        buf_printf(&b, "%s\n",
-                   fill(cv, "#{1} {2} — {3} {4} ({5}) — <b>{6}</b>", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-                        PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
-                        S(cv, arena_printf(cv->req->a, "state_%s", PQgetvalue(r, i, 5))), NULL));
-    int rc = reply(cv, b.data);
-    buf_free(&b);
-    return rc;
+    return reply_rows(cv, r, "no_bots", "bots_title", bot_line);
+}
+
+static const char *trade_line(tg_conv *cv, PGresult *r, int i)
+{
+    const char *pnl = PQgetvalue(r, i, 6)[0] == 't' ? arena_printf(cv->req->a, " PnL %.2f", atof(PQgetvalue(r, i, 5))) : "";
+    return fill(cv, "{1} UTC · #{2} {3} {4} {5} @ {6}{7}", PQgetvalue(r, i, 7), PQgetvalue(r, i, 0),
+                S(cv, arena_printf(cv->req->a, "trade_%s", PQgetvalue(r, i, 1))), PQgetvalue(r, i, 4),
+                PQgetvalue(r, i, 2), money2(cv, atof(PQgetvalue(r, i, 3))), pnl, NULL);
 }
 
 static int cmd_trades(tg_conv *cv)
@@ -226,22 +247,7 @@ static int cmd_trades(tg_conv *cv)
                            "to_char(to_timestamp(t.time_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') "
                            "FROM bot_trades t WHERE t.tenant_id = $1 ORDER BY t.time_ms DESC, t.id DESC LIMIT 10",
                            0, NULL);
-    if (!r)
-        return -1;
-    if (!PQntuples(r))
-        return reply(cv, S(cv, "no_trades"));
-    buf b = {0};
-    buf_printf(&b, "<b>%s</b>\n", S(cv, "trades_title"));
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *pnl = PQgetvalue(r, i, 6)[0] == 't' ? arena_printf(cv->req->a, " PnL %.2f", atof(PQgetvalue(r, i, 5))) : "";
-        buf_printf(&b, "%s\n",
-                   fill(cv, "{1} UTC · #{2} {3} {4} {5} @ {6}{7}", PQgetvalue(r, i, 7), PQgetvalue(r, i, 0),
-                        S(cv, arena_printf(cv->req->a, "trade_%s", PQgetvalue(r, i, 1))), PQgetvalue(r, i, 4),
-                        PQgetvalue(r, i, 2), money2(cv, atof(PQgetvalue(r, i, 3))), pnl, NULL));
-    }
-    int rc = reply(cv, b.data);
-    buf_free(&b);
-    return rc;
+    return reply_rows(cv, r, "no_trades", "trades_title", trade_line);
 }
 
 static int cmd_profit(tg_conv *cv)
@@ -259,6 +265,12 @@ static int cmd_profit(tg_conv *cv)
                           money2(cv, atof(PQgetvalue(r, 0, 3))), NULL));
 }
 
+static const char *period_line(tg_conv *cv, PGresult *r, int i)
+{
+    return fill(cv, S(cv, "period_line"), PQgetvalue(r, i, 0), money2(cv, atof(PQgetvalue(r, i, 2))),
+                PQgetvalue(r, i, 1), NULL);
+}
+
 /* profit per period (day/week/month) over the last `count` of them, newest first */
 static int cmd_periods(tg_conv *cv, const char *unit, const char *count, const char *title)
 {
@@ -272,16 +284,17 @@ static int cmd_periods(tg_conv *cv, const char *unit, const char *count, const c
                            "AND to_timestamp(t.time_ms / 1000.0) AT TIME ZONE 'UTC' < g.d + ('1 ' || $2)::interval "
                            "GROUP BY g.d ORDER BY g.d DESC",
                            2, p);
-    if (!r)
-        return -1;
-    buf b = {0};
-    buf_printf(&b, "<b>%s</b>\n", S(cv, title));
-    for (int i = 0; i < PQntuples(r); i++)
-        buf_printf(&b, "%s\n", fill(cv, S(cv, "period_line"), PQgetvalue(r, i, 0), money2(cv, atof(PQgetvalue(r, i, 2))),
-                                    PQgetvalue(r, i, 1), NULL));
-    int rc = reply(cv, b.data);
-    buf_free(&b);
-    return rc;
+    return reply_rows(cv, r, NULL, title, period_line);
+}
+
+static const char *performance_line(tg_conv *cv, PGresult *r, int i)
+{
+    long n = atol(PQgetvalue(r, i, 2)), w = atol(PQgetvalue(r, i, 3));
+    double eq = atof(PQgetvalue(r, i, 5)), init = atof(PQgetvalue(r, i, 6));
+    return fill(cv, S(cv, "performance_line"), PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+                arena_printf(cv->req->a, "%.0f", n ? 100.0 * (double)w / (double)n : 0.0),
+                money2(cv, atof(PQgetvalue(r, i, 4))),
+                arena_printf(cv->req->a, "%+.2f", init > 0 ? 100.0 * (eq - init) / init : 0.0), NULL);
 }
 
 static int cmd_performance(tg_conv *cv)
@@ -292,24 +305,7 @@ static int cmd_performance(tg_conv *cv)
                            "LEFT JOIN bot_trades t ON t.tenant_id = $1 AND t.bot_id = b.id AND t.kind = 'close' "
                            "WHERE b.tenant_id = $1 GROUP BY b.id ORDER BY b.id LIMIT 50",
                            0, NULL);
-    if (!r)
-        return -1;
-    if (!PQntuples(r))
-        return reply(cv, S(cv, "no_bots"));
-    buf b = {0};
-    buf_printf(&b, "<b>%s</b>\n", S(cv, "performance_title"));
-    for (int i = 0; i < PQntuples(r); i++) {
-        long n = atol(PQgetvalue(r, i, 2)), w = atol(PQgetvalue(r, i, 3));
-        double eq = atof(PQgetvalue(r, i, 5)), init = atof(PQgetvalue(r, i, 6));
-        buf_printf(&b, "%s\n",
-                   fill(cv, S(cv, "performance_line"), PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-                        arena_printf(cv->req->a, "%.0f", n ? 100.0 * (double)w / (double)n : 0.0),
-                        money2(cv, atof(PQgetvalue(r, i, 4))),
-                        arena_printf(cv->req->a, "%+.2f", init > 0 ? 100.0 * (eq - init) / init : 0.0), NULL));
-    }
-    int rc = reply(cv, b.data);
-    buf_free(&b);
-    return rc;
+    return reply_rows(cv, r, "no_bots", "performance_title", performance_line);
 }
 
 /* ---------------------------------------------------------------- start/stop with confirmation */
