@@ -242,6 +242,11 @@ static int nested_tx(int (*fn)(void *arg), void *arg)
     return rc ? rc : -1;
 }
 
+int db_in_tx(void)
+{
+    return in_tx;
+}
+
 int db_tx(int (*fn)(void *arg), void *arg)
 {
     if (in_tx)

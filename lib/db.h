@@ -27,6 +27,8 @@ const char *db_error(void);
  * rolls back with the outer one, a failure undoes only its own part, and only the outer one is
  * retried (so a library call such as ledger_transfer can be part of a caller's transaction). */
 int db_tx(int (*fn)(void *arg), void *arg);
+/* 1 while this process is inside a db_tx. */
+int db_in_tx(void);
 /* Round trip time of SELECT 1 in milliseconds, or -1 when down. */
 double db_ping_ms(void);
 /* Monotonic seconds, used by the layers for latency metrics. */

@@ -203,7 +203,9 @@ static int send_impl(const ctx *c, const notify_msg *m, const char *kind, const 
     j.data_json = m->data ? json_dumps(m->data, JSON_COMPACT) : NULL;
     if (m->data && !j.data_json)
         return -1;
-    int rc = db_tx(send_tx, &j);
+    /* one user, outside a transaction: a read and a single write statement, which is atomic on its
+     * own, so BEGIN and COMMIT would only add two round trips (an audience writes several rows) */
+    int rc = m->user_id > 0 && !db_in_tx() ? send_tx(&j) : db_tx(send_tx, &j);
     free(j.data_json);
     j.data_json = NULL;
     if (rc < 0) {

@@ -61,14 +61,21 @@ static void set_row(int table, const char *id, const char *status, const char *e
         log_warn("telegram delivery: cannot record %s of %s %s: %s", status, table_of[table], id, db_error());
 }
 
-static void mark_sent(int table, const char *id)
+/* ids: one id, or a Postgres array literal of them ("{1,2,3}") */
+static void mark_sent(int table, const char *ids)
 {
-    char sql[160];
-    snprintf(sql, sizeof sql, "UPDATE %s SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1::bigint",
+    char sql[192];
+    snprintf(sql, sizeof sql,
+             "UPDATE %s SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])",
              table_of[table]);
-    const char *p[] = {id};
+    const char *p[] = {ids[0] == '{' ? ids : NULL};
+    char one[32];
+    if (!p[0]) {
+        snprintf(one, sizeof one, "{%s}", ids);
+        p[0] = one;
+    }
     if (db_exec(NULL, NULL, sql, 1, p) < 0)
-        log_warn("telegram delivery: cannot record sent of %s %s: %s", table_of[table], id, db_error());
+        log_warn("telegram delivery: cannot record sent of %s %s: %s", table_of[table], ids, db_error());
 }
 
 /* What a failed attempt leaves: pending with backoff, or failed after the maximum or on a refusal
@@ -82,8 +89,12 @@ static void record_failure(int table, const char *id, int attempts, const tg_err
              give_up ? ", giving up" : "");
 }
 
-/* Sends one call under the pacing. 1 sent (or settled), 0 given back for later, -1 stop the pass
- * (Redis down, breaker open). */
+/* What send_paced did with a row. */
+enum { PACED_STOP = -1, PACED_LATER = 0, PACED_SENT = 1, PACED_SETTLED = 2 };
+
+/* Sends one call under the pacing: PACED_SENT (Telegram took it; the caller records it),
+ * PACED_SETTLED (a failure, recorded), PACED_LATER (given back for later) or PACED_STOP (stop the
+ * pass: Redis down, breaker open). */
 static int send_paced(int table, const char *id, int attempts, long long chat_id, const char *method,
                       const json_t *params, double deadline)
 {
@@ -92,13 +103,13 @@ static int send_paced(int table, const char *id, int attempts, long long chat_id
         long long wait = telegram_pace_reserve(pace_chat);
         if (wait < 0) {
             set_row(table, id, "pending", "", 1000, 1);
-            return -1;
+            return PACED_STOP;
         }
         if (wait == 0)
             break;
         if (wait > SLEEP_MAX_US || now_s() + (double)wait / 1e6 > deadline) {
             set_row(table, id, "pending", "", wait / 1000 + 1, 1);
-            return 0;
+            return PACED_LATER;
         }
         sleep_us(wait);
     }
@@ -106,23 +117,21 @@ static int send_paced(int table, const char *id, int attempts, long long chat_id
     tg_error e;
     int rc = telegram_call(method, params, 1, &result, &e);
     json_decref(result);
-    if (rc == TG_OK) {
-        mark_sent(table, id);
-        return 1;
-    }
+    if (rc == TG_OK)
+        return PACED_SENT;
     if (rc == TG_ERR_RATE_LIMITED) {
         long ra = e.retry_after_s > 0 ? e.retry_after_s : 1;
         telegram_pace_hold(pace_chat, ra);
         set_row(table, id, "pending", e.description, (long long)ra * 1000, 1);
-        return 0;
+        return PACED_LATER;
     }
     if (!e.sent || rc == TG_ERR_CONFIG) {
         /* never went out (breaker open, no token): not this message's failure */
         set_row(table, id, "pending", e.description, rc == TG_ERR_CONFIG ? 60000 : 5000, 1);
-        return -1;
+        return PACED_STOP;
     }
     record_failure(table, id, attempts, &e);
-    return 1;
+    return PACED_SETTLED;
 }
 
 /* A claimed row of the pass: enough to send it or to give it back. */
@@ -246,34 +255,54 @@ static int claim_notify_telegram(arena *a, claimed *rows, int max)
     return n;
 }
 
-/* Sends the claimed rows; those left when the pass must stop are given back. Returns rows sent. */
+/* Sends the claimed rows; those left when the pass must stop are given back. The rows Telegram took
+ * are recorded together, one statement per table instead of a commit per message (a worker that
+ * dies before it leaves them to be sent again when their lease ends: delivery is at-least-once).
+ * Returns the rows sent or settled. */
 static int send_rows(claimed *rows, int n, double deadline, int *stop)
 {
-    int sent = 0;
+    int done = 0;
+    char ids[2][20 * 24 + 3] = {"{", "{"};
     for (int i = 0; i < n; i++) {
         claimed *c = &rows[i];
         if (!c->skip && *stop)
             set_row(c->table, c->id, "pending", "", 0, 1);
         else if (!c->skip) {
             int rc = send_paced(c->table, c->id, c->attempts, c->chat_id, c->method, c->params, deadline);
-            if (rc < 0)
+            if (rc == PACED_STOP)
                 *stop = 1;
-            else
-                sent += rc;
+            if (rc == PACED_SENT) {
+                char *list = ids[c->table];
+                size_t len = strlen(list);
+                snprintf(list + len, sizeof ids[0] - len, "%s%s", len > 1 ? "," : "", c->id);
+            }
+            done += rc == PACED_SENT || rc == PACED_SETTLED;
         }
         json_decref(c->params);
         c->params = NULL;
     }
-    return sent;
+    for (int t = 0; t < 2; t++)
+        if (ids[t][1]) {
+            strcat(ids[t], "}");
+            mark_sent(t, ids[t]);
+        }
+    return done;
 }
 
-static int telegram_pass(double deadline)
+/* Sends due rows until none is due or the deadline; *more is set when the deadline ended it, so
+ * rows may still be due. */
+static int telegram_pass(double deadline, int *more)
 {
     arena a;
     arena_init(&a, 16384);
     claimed rows[20];
     int total = 0, stop = 0;
-    while (!stop && now_s() < deadline && !worker_stopping) {
+    *more = 0;
+    while (!stop && !worker_stopping) {
+        if (now_s() >= deadline) {
+            *more = 1;
+            break;
+        }
         int nb = claim_bot(&a, rows, 10);
         int nn = nb < 0 ? -1 : claim_notify_telegram(&a, rows + nb, 10);
         if (nb < 0 || nn < 0) {
@@ -337,13 +366,15 @@ static int email_batch(void *arg)
     return rc;
 }
 
-void notify_delivery_tick(void)
+int notify_delivery_tick(void)
 {
     static double last;
+    static int more;
     double now = now_s();
-    if ((now - last) * 1000.0 < (double)config_int("telegram.poll_ms"))
-        return;
+    if (!more && (now - last) * 1000.0 < (double)config_int("telegram.poll_ms"))
+        return 0;
     last = now;
+    more = 0;
     int queued = 0;
     if (db_tx(email_batch, &queued) == 0 && queued > 0)
         log_info("notifications: %d e-mail(s) handed to the mail outbox", queued);
@@ -355,5 +386,6 @@ void notify_delivery_tick(void)
         free(token);
     }
     if (configured)
-        telegram_pass(now + (double)config_int("telegram.tick_ms") / 1000.0);
+        telegram_pass(now + (double)config_int("telegram.tick_ms") / 1000.0, &more);
+    return more;
 }

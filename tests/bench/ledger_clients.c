@@ -15,6 +15,7 @@
  *                                                  the latencies are per call)
  *   ledger_clients floor CLIENTS OPS                the same shape with one bare INSERT per op (a temp table)
  * The database is BCF_TEST_DSN. */
+#include "bench_clients.h"
 #include "config.h"
 #include "db.h"
 #include "ledger.h"
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,8 +34,7 @@ static int n_ids;
 
 static void die(const char *msg)
 {
-    fprintf(stderr, "ledger_clients: %s\n", msg);
-    exit(2);
+    bench_die("ledger_clients", msg);
 }
 
 static uint64_t mix(uint64_t x) /* splitmix64: one op's choices from its number alone */
@@ -52,13 +51,6 @@ static uint64_t hash_str(const char *s)
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void parse_ids(const char *csv)
@@ -175,97 +167,55 @@ static int client(long long tenant, const char *name, long from, long ops)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* One benchmark client: its tenant, a name that makes its keys unique, and the batch size. */
+typedef struct bench_client {
+    ctx c;
+    char name[48];
+    int batch;
+} bench_client;
+
+static struct {
+    long long tenant;
+    int batch;
+} bench_arg;
+
+static void *bench_init(int client, void *arg)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    (void)arg;
+    bench_client *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->c = (ctx){.tenant_id = bench_arg.tenant, .ip = "", .request_id = ""};
+    b->batch = bench_arg.batch;
+    snprintf(b->name, sizeof b->name, "b%d-%lld-%d", client, (long long)time(NULL), (int)getpid());
+    return b;
 }
 
-/* CLIENTS forked processes x OPS operations; each writes its latencies to a pipe. With tenant > 0
- * an operation is a ledger transfer, otherwise one autocommitted INSERT into a temp table. */
+/* One call: a transfer (ledger_transfer) or `batch` independent ones (ledger_transfer_each). */
+static int bench_op(void *state, long op)
+{
+    bench_client *b = state;
+    int batch = b->batch;
+    ledger_transfer_req q[batch];
+    ledger_result res[batch];
+    char keys[batch][96];
+    for (int k = 0; k < batch; k++)
+        q[k] = op_transfer(b->name, op * batch + k, keys[k], sizeof keys[k]);
+    int rc = batch == 1 ? ledger_transfer(&b->c, q, 1, res) : ledger_transfer_each(&b->c, q, (size_t)batch, res);
+    if (rc < 0)
+        fprintf(stderr, "ledger_clients: %s\n", db_error());
+    return rc < 0 ? -1 : 0;
+}
+
 static int timed(long long tenant, int clients, long ops, int batch)
 {
-    if (clients < 1 || clients > 256 || ops < 1 || batch < 1 || batch > LEDGER_MAX_BATCH)
-        die("CLIENTS(1..256) OPS(>0) BATCH(1..8190)");
-    int fds[2];
-    if (pipe(fds) < 0)
-        die("pipe");
-    db_close();
-    double t0 = mono_s();
-    for (int w = 0; w < clients; w++) {
-        pid_t pid = fork();
-        if (pid < 0)
-            die("fork");
-        if (pid)
-            continue;
-        close(fds[0]);
-        ctx c = {.tenant_id = tenant, .ip = "", .request_id = ""};
-        PGconn *pg = tenant ? NULL : PQconnectdb(getenv("BCF_TEST_DSN"));
-        if (pg)
-            PQclear(PQexec(pg, "CREATE TEMP TABLE floor_rows (id bigint, amount bigint, at timestamptz)"));
-        char name[32];
-        snprintf(name, sizeof name, "b%d-%lld-%d", w, (long long)time(NULL), (int)getpid());
-        double *lat = malloc(sizeof *lat * (size_t)ops);
-        for (long op = 0; op < ops; op++) {
-            double s = mono_s();
-            if (pg) {
-                PGresult *r = PQexec(pg, "INSERT INTO floor_rows VALUES (1, 2, now())");
-                if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                    _exit(3);
-                PQclear(r);
-            } else if (batch == 1) {
-                char key[96];
-                ledger_transfer_req q = op_transfer(name, op, key, sizeof key);
-                ledger_result res;
-                if (ledger_transfer(&c, &q, 1, &res) < 0) {
-                    fprintf(stderr, "ledger_clients: %s\n", db_error());
-                    _exit(3);
-                }
-            } else {
-                ledger_transfer_req q[batch];
-                ledger_result res[batch];
-                char keys[batch][96];
-                for (int k = 0; k < batch; k++)
-                    q[k] = op_transfer(name, op * batch + k, keys[k], sizeof keys[k]);
-                if (ledger_transfer_each(&c, q, (size_t)batch, res) < 0) {
-                    fprintf(stderr, "ledger_clients: %s\n", db_error());
-                    _exit(3);
-                }
-            }
-            lat[op] = mono_s() - s;
-        }
-        /* chunks of at most PIPE_BUF bytes are written atomically: the clients' doubles never interleave */
-        for (long i = 0; i < ops; i += 512) {
-            size_t len = sizeof *lat * (size_t)(ops - i < 512 ? ops - i : 512);
-            if (write(fds[1], lat + i, len) != (ssize_t)len)
-                _exit(4);
-        }
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t total = (size_t)clients * (size_t)ops, got = 0;
-    double *all = malloc(sizeof *all * total);
-    while (got < total * sizeof *all) {
-        ssize_t n = read(fds[0], (char *)all + got, total * sizeof *all - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    int failed = 0;
-    for (int w = 0; w < clients; w++) {
-        int st;
-        if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-            failed++;
-    }
-    double secs = mono_s() - t0;
-    if (failed || got != total * sizeof *all)
-        die("a client failed");
-    qsort(all, total, sizeof *all, cmp_double);
-    printf("ops %zu seconds %.3f per_s %.0f p50_ms %.3f p99_ms %.3f\n", total * (size_t)batch, secs,
-           (double)total * batch / secs,
-           all[total / 2] * 1e3, all[(size_t)((double)total * 0.99)] * 1e3);
-    free(all);
-    return 0;
+    if (batch < 1 || batch > LEDGER_MAX_BATCH)
+        die("BATCH(1..8190)");
+    db_close(); /* each forked client opens its own connection */
+    bench_arg.tenant = tenant;
+    bench_arg.batch = batch;
+    bench_ops o = {bench_init, bench_op, NULL};
+    return bench_clients_run(clients, ops, batch, &o);
 }
 
 int main(int argc, char **argv)
@@ -282,8 +232,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(argv[1], "bench") && (argc == 6 || argc == 7)) {
         parse_ids(argv[3]);
         rc = timed(atoll(argv[2]), atoi(argv[4]), atol(argv[5]), argc == 7 ? atoi(argv[6]) : 1);
-    } else if (!strcmp(argv[1], "floor") && argc == 4)
-        rc = timed(0, atoi(argv[2]), atol(argv[3]), 1);
+    } else if (!strcmp(argv[1], "floor") && argc == 4) {
+        db_close();
+        rc = bench_clients_floor(atoi(argv[2]), atol(argv[3]));
+    }
     else
         die("bad arguments (see the top of tests/bench/ledger_clients.c)");
     db_close();
