@@ -1,6 +1,7 @@
 /* notify_template.c — notification templates (one text file per template, "lang.channel.part =
  * value" lines, {{var}} substitution) and the quiet-hours arithmetic, free of any database. */
 #include "notify_template.h"
+#include "notify_template_cache.h"
 #include "buf.h"
 #include "config.h"
 #include <stdio.h>
@@ -129,19 +130,8 @@ char *notify_render(arena *a, const char *name, const char *lang, const char *ch
     char dir[1024], path[1200];
     config_path("notify.templates_dir", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/%s.txt", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    buf text;
-    buf_init(&text);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < 256 * 1024)
-        buf_append(&text, chunk, n);
-    fclose(f);
-    buf_putc(&text, '\0');
-    char *t = notify_template_part(a, text.data, lang, channel, part);
-    buf_free(&text);
+    const char *text = notify_template_file(a, path);
+    char *t = text ? notify_template_part(a, text, lang, channel, part) : NULL;
     return t ? notify_subst(a, t, data) : NULL;
 }
 

@@ -17,7 +17,8 @@ char *notify_template_part(arena *a, const char *text, const char *lang, const c
  * are, numbers printed, true/false, missing or null as "". An unclosed "{{" stays as written. */
 char *notify_subst(arena *a, const char *tmpl, const json_t *data);
 
-/* Reads templates/notify/<name>.txt (config notify.templates_dir) and renders one part. NULL when
+/* Renders one part of templates/notify/<name>.txt (config notify.templates_dir), the file's text
+ * coming through the cache of lib/notify_template_cache.h (re-read when it changed). NULL when
  * the name is invalid, the file is missing or it lacks the part. */
 char *notify_render(arena *a, const char *name, const char *lang, const char *channel, const char *part,
                     const json_t *data);
