@@ -1,5 +1,5 @@
 /* notify_template.c — notification templates (one text file per template, "lang.channel.part =
- * value" lines, {{var}} substitution) and the quiet-hours arithmetic, free of any database. */
+ * value" lines, {{var}} substitution) and HH:MM parsing for quiet hours, free of any database. */
 #include "notify_template.h"
 #include "notify_template_cache.h"
 #include "buf.h"
@@ -133,19 +133,6 @@ char *notify_render(arena *a, const char *name, const char *lang, const char *ch
     const char *text = notify_template_file(a, path);
     char *t = text ? notify_template_part(a, text, lang, channel, part) : NULL;
     return t ? notify_subst(a, t, data) : NULL;
-}
-
-long notify_quiet_delay(long sec_of_day, int start_min, int end_min)
-{
-    if (start_min == end_min || start_min < 0 || end_min < 0 || start_min >= 1440 || end_min >= 1440)
-        return 0;
-    long start = start_min * 60L, end = end_min * 60L;
-    sec_of_day %= 86400;
-    if (start < end)
-        return sec_of_day >= start && sec_of_day < end ? end - sec_of_day : 0;
-    if (sec_of_day >= start)
-        return 86400 - sec_of_day + end;
-    return sec_of_day < end ? end - sec_of_day : 0;
 }
 
 int notify_parse_hhmm(const char *s)

@@ -1,6 +1,6 @@
 /* test_notify.c — unit tests of the notification parts that need no database: template lookup
- * with its fallbacks, {{var}} substitution, the shipped templates, the template file cache, quiet
- * hours and HH:MM parsing. */
+ * with its fallbacks, {{var}} substitution, the shipped templates, the template file cache and
+ * HH:MM parsing (quiet hours' ends are computed in SQL: tests/unit/test_notify_db.c). */
 #include "unit.h"
 #include "arena.h"
 #include "config.h"
@@ -163,28 +163,6 @@ START_TEST(test_template_cache_follows_the_file)
 }
 END_TEST
 
-START_TEST(test_quiet_hours)
-{
-    /* 22:00–07:00 wraps past midnight */
-    int s = 22 * 60, e = 7 * 60;
-    ck_assert_int_eq(notify_quiet_delay(21 * 3600 + 3599, s, e), 0);
-    ck_assert_int_eq(notify_quiet_delay(22 * 3600, s, e), 9 * 3600);
-    ck_assert_int_eq(notify_quiet_delay(23 * 3600 + 30 * 60, s, e), 7 * 3600 + 30 * 60);
-    ck_assert_int_eq(notify_quiet_delay(0, s, e), 7 * 3600);
-    ck_assert_int_eq(notify_quiet_delay(6 * 3600 + 59 * 60 + 59, s, e), 1);
-    ck_assert_int_eq(notify_quiet_delay(7 * 3600, s, e), 0);
-    ck_assert_int_eq(notify_quiet_delay(12 * 3600, s, e), 0);
-    /* 13:00–14:30 within one day */
-    ck_assert_int_eq(notify_quiet_delay(13 * 3600 + 10, 13 * 60, 14 * 60 + 30), 90 * 60 - 10);
-    ck_assert_int_eq(notify_quiet_delay(14 * 3600 + 30 * 60, 13 * 60, 14 * 60 + 30), 0);
-    ck_assert_int_eq(notify_quiet_delay(12 * 3600, 13 * 60, 14 * 60 + 30), 0);
-    /* an empty or out-of-range period never delays */
-    ck_assert_int_eq(notify_quiet_delay(600, 10, 10), 0);
-    ck_assert_int_eq(notify_quiet_delay(600, -1, 30), 0);
-    ck_assert_int_eq(notify_quiet_delay(600, 0, 1440), 0);
-}
-END_TEST
-
 START_TEST(test_hhmm_and_names)
 {
     ck_assert_int_eq(notify_parse_hhmm("00:00"), 0);
@@ -218,7 +196,6 @@ int main(void)
     tcase_add_test(tc, test_template_names);
     tcase_add_test(tc, test_shipped_templates);
     tcase_add_test(tc, test_template_cache_follows_the_file);
-    tcase_add_test(tc, test_quiet_hours);
     tcase_add_test(tc, test_hhmm_and_names);
     suite_add_tcase(s, tc);
     return unit_run(s);
