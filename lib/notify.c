@@ -58,7 +58,8 @@ static const char *severity_of(notify_priority p)
     return p == NOTIFY_URGENT ? "critical" : p == NOTIFY_HIGH ? "warning" : "info";
 }
 
-/* per recipient: id, tenant, lang, in_app, telegram, email, quiet start, quiet end, local second of day */
+/* per recipient: id, tenant, lang, in_app, telegram, email, and the end of the quiet period now in
+ * progress (NULL when none; sql/0027_notify_quiet_end.sql) */
 #define RECIPIENT_COLUMNS                                                                                        \
     "SELECT u.id, u.tenant_id, u.lang, "                                                                         \
     "coalesce((SELECT p.enabled FROM notification_preferences p WHERE p.user_id = u.id AND p.category = c.key "  \
@@ -68,8 +69,7 @@ static const char *severity_of(notify_priority p)
     "AND EXISTS (SELECT 1 FROM telegram_links t WHERE t.user_id = u.id))::int, "                                 \
     "(coalesce((SELECT p.enabled FROM notification_preferences p WHERE p.user_id = u.id AND p.category = c.key " \
     "AND p.channel = 'email'), c.email_default) AND u.email_verified_at IS NOT NULL)::int, "                     \
-    "coalesce(q.start_min, 0), coalesce(q.end_min, 0), "                                                         \
-    "coalesce(extract(epoch FROM (now() AT TIME ZONE q.time_zone)::time)::bigint, 0) "                           \
+    "notify_quiet_end(now(), q.start_min, q.end_min, q.time_zone) "                                              \
     "FROM users u JOIN notification_categories c ON c.key = $1 "                                                 \
     "LEFT JOIN notification_quiet_hours q ON q.user_id = u.id "
 
@@ -127,17 +127,15 @@ static int write_one(send_job *j, PGresult *r, int i, rendered *cache, int *ncac
         log_error("notify %s: template has no in_app title", j->kind);
         return -1;
     }
-    long delay = m->priority == NOTIFY_URGENT
-                     ? 0
-                     : notify_quiet_delay(atol(PQgetvalue(r, i, 8)), atoi(PQgetvalue(r, i, 6)), atoi(PQgetvalue(r, i, 7)));
-    char channels[32], secs[24];
+    /* deliveries wait for the quiet period's end, an instant computed in the user's time zone */
+    const char *quiet_end = m->priority == NOTIFY_URGENT || PQgetisnull(r, i, 6) ? "" : PQgetvalue(r, i, 6);
+    char channels[32];
     snprintf(channels, sizeof channels, "{%s%s%s}", telegram ? "telegram" : "", telegram && email ? "," : "",
              email ? "email" : "");
-    snprintf(secs, sizeof secs, "%ld", delay);
     const char *p[] = {PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), j->kind, severity_of(m->priority), title, body,
                        m->category, m->template_name ? m->template_name : "", j->data_json ? j->data_json : "{}",
                        notify_priority_name(m->priority), m->dedupe_key ? m->dedupe_key : "",
-                       in_app ? "true" : "false", channels, secs};
+                       in_app ? "true" : "false", channels, quiet_end};
     /* one round trip: the notification, and its deliveries only when it was new */
     PGresult *w = db_query(j->c->a, "notify_write",
                            "WITH n AS (INSERT INTO notifications (tenant_id, user_id, kind, severity, title, body, "
@@ -147,7 +145,7 @@ static int write_one(send_job *j, PGresult *r, int i, rendered *cache, int *ncac
                            "d AS (INSERT INTO notification_deliveries (notification_id, tenant_id, user_id, channel, "
                            "dedupe_key, next_attempt_at) SELECT n.id, n.tenant_id, n.user_id, ch, "
                            "n.user_id || ':' || ch || ':' || coalesce(nullif($11, ''), 'n' || n.id), "
-                           "now() + make_interval(secs => $14::int) FROM n, unnest($13::text[]) ch "
+                           "coalesce(nullif($14, '')::timestamptz, now()) FROM n, unnest($13::text[]) ch "
                            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1) "
                            "SELECT (SELECT count(*) FROM n), (SELECT count(*) FROM d)",
                            14, p);

@@ -1,6 +1,7 @@
 /* notify_template.c — notification templates (one text file per template, "lang.channel.part =
- * value" lines, {{var}} substitution) and the quiet-hours arithmetic, free of any database. */
+ * value" lines, {{var}} substitution) and HH:MM parsing for quiet hours, free of any database. */
 #include "notify_template.h"
+#include "notify_template_cache.h"
 #include "buf.h"
 #include "config.h"
 #include <stdio.h>
@@ -129,33 +130,9 @@ char *notify_render(arena *a, const char *name, const char *lang, const char *ch
     char dir[1024], path[1200];
     config_path("notify.templates_dir", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/%s.txt", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    buf text;
-    buf_init(&text);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < 256 * 1024)
-        buf_append(&text, chunk, n);
-    fclose(f);
-    buf_putc(&text, '\0');
-    char *t = notify_template_part(a, text.data, lang, channel, part);
-    buf_free(&text);
+    const char *text = notify_template_file(a, path);
+    char *t = text ? notify_template_part(a, text, lang, channel, part) : NULL;
     return t ? notify_subst(a, t, data) : NULL;
-}
-
-long notify_quiet_delay(long sec_of_day, int start_min, int end_min)
-{
-    if (start_min == end_min || start_min < 0 || end_min < 0 || start_min >= 1440 || end_min >= 1440)
-        return 0;
-    long start = start_min * 60L, end = end_min * 60L;
-    sec_of_day %= 86400;
-    if (start < end)
-        return sec_of_day >= start && sec_of_day < end ? end - sec_of_day : 0;
-    if (sec_of_day >= start)
-        return 86400 - sec_of_day + end;
-    return sec_of_day < end ? end - sec_of_day : 0;
 }
 
 int notify_parse_hhmm(const char *s)

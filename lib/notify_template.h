@@ -1,5 +1,5 @@
 /* notify_template.h — the request-free parts of notifications: message templates per channel and
- * language ({{var}} filled from JSON data, nothing escaped) and the quiet-hours arithmetic. */
+ * language ({{var}} filled from JSON data, nothing escaped) and HH:MM parsing for quiet hours. */
 #ifndef BCF_NOTIFY_TEMPLATE_H
 #define BCF_NOTIFY_TEMPLATE_H
 #include <jansson.h>
@@ -17,14 +17,12 @@ char *notify_template_part(arena *a, const char *text, const char *lang, const c
  * are, numbers printed, true/false, missing or null as "". An unclosed "{{" stays as written. */
 char *notify_subst(arena *a, const char *tmpl, const json_t *data);
 
-/* Reads templates/notify/<name>.txt (config notify.templates_dir) and renders one part. NULL when
+/* Renders one part of templates/notify/<name>.txt (config notify.templates_dir), the file's text
+ * coming through the cache of lib/notify_template_cache.h (re-read when it changed). NULL when
  * the name is invalid, the file is missing or it lacks the part. */
 char *notify_render(arena *a, const char *name, const char *lang, const char *channel, const char *part,
                     const json_t *data);
 
-/* Seconds from sec_of_day (local time) until the quiet period [start_min, end_min) ends (it wraps
- * past midnight when start_min > end_min); 0 when sec_of_day is outside it or the period is empty. */
-long notify_quiet_delay(long sec_of_day, int start_min, int end_min);
 /* "HH:MM" -> minutes of the day, or -1 when malformed. */
 int notify_parse_hhmm(const char *s);
 #endif

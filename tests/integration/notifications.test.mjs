@@ -40,7 +40,7 @@ test('notify_send writes notifications and outbox deliveries per preferences, qu
   // as the application's role, so the grants of 0024_notifications.sql are exercised too
   const dsn = `host=${path.join(stack.varDir, 'run')} port=${stack.env.BCF_PG_PORT} dbname=botcriptofy user=botcriptofy`;
   const { stdout } = await run(bin, [], { env: { ...process.env, BCF_TEST_DSN: dsn, BCF_SRCDIR: REPO, CK_FORK: 'no' } });
-  assert.match(stdout, /100%: Checks: 6, Failures: 0, Errors: 0/);
+  assert.match(stdout, /100%: Checks: 7, Failures: 0, Errors: 0/);
 });
 
 test('the bell counts unread in-app notifications on every signed-in page', async () => {

@@ -1,10 +1,14 @@
 /* test_notify.c — unit tests of the notification parts that need no database: template lookup
- * with its fallbacks, {{var}} substitution, the shipped templates, quiet hours and HH:MM parsing. */
+ * with its fallbacks, {{var}} substitution, the shipped templates, the template file cache and
+ * HH:MM parsing (quiet hours' ends are computed in SQL: tests/unit/test_notify_db.c). */
 #include "unit.h"
 #include "arena.h"
 #include "config.h"
 #include "notify.h"
 #include "notify_template.h"
+#include "notify_template_cache.h"
+#include <fcntl.h>
+#include <time.h>
 
 static arena A;
 
@@ -17,6 +21,7 @@ static void teardown(void)
 {
     arena_destroy(&A);
     config_free();
+    notify_template_cache_clear();
 }
 
 static const char *const TEXT = "# a comment\n"
@@ -94,25 +99,67 @@ START_TEST(test_shipped_templates)
 }
 END_TEST
 
-START_TEST(test_quiet_hours)
+/* writes dir/t.txt and dates it seconds_ago (fixed, so the cache can trust its mtime) */
+static void write_template(const char *dir, const char *text, long seconds_ago)
 {
-    /* 22:00–07:00 wraps past midnight */
-    int s = 22 * 60, e = 7 * 60;
-    ck_assert_int_eq(notify_quiet_delay(21 * 3600 + 3599, s, e), 0);
-    ck_assert_int_eq(notify_quiet_delay(22 * 3600, s, e), 9 * 3600);
-    ck_assert_int_eq(notify_quiet_delay(23 * 3600 + 30 * 60, s, e), 7 * 3600 + 30 * 60);
-    ck_assert_int_eq(notify_quiet_delay(0, s, e), 7 * 3600);
-    ck_assert_int_eq(notify_quiet_delay(6 * 3600 + 59 * 60 + 59, s, e), 1);
-    ck_assert_int_eq(notify_quiet_delay(7 * 3600, s, e), 0);
-    ck_assert_int_eq(notify_quiet_delay(12 * 3600, s, e), 0);
-    /* 13:00–14:30 within one day */
-    ck_assert_int_eq(notify_quiet_delay(13 * 3600 + 10, 13 * 60, 14 * 60 + 30), 90 * 60 - 10);
-    ck_assert_int_eq(notify_quiet_delay(14 * 3600 + 30 * 60, 13 * 60, 14 * 60 + 30), 0);
-    ck_assert_int_eq(notify_quiet_delay(12 * 3600, 13 * 60, 14 * 60 + 30), 0);
-    /* an empty or out-of-range period never delays */
-    ck_assert_int_eq(notify_quiet_delay(600, 10, 10), 0);
-    ck_assert_int_eq(notify_quiet_delay(600, -1, 30), 0);
-    ck_assert_int_eq(notify_quiet_delay(600, 0, 1440), 0);
+    ck_assert_int_eq(unit_write_file(dir, "t.txt", text, (size_t)-1), 0);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/t.txt", dir);
+    struct timespec when[2] = {{time(NULL) - seconds_ago, 0}, {time(NULL) - seconds_ago, 0}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, when, 0), 0);
+}
+
+static const char *title_of(const char *name)
+{
+    return notify_render(&A, name, "pt-BR", "in_app", "title", NULL);
+}
+
+START_TEST(test_template_cache_follows_the_file)
+{
+    char dir[512], cfg[700], err[128];
+    ck_assert_ptr_nonnull(unit_mkdtemp(dir, sizeof dir));
+    snprintf(cfg, sizeof cfg, "notify.templates_dir = %s\n", dir);
+    ck_assert_int_eq(config_parse_text(cfg, err, sizeof err), 0);
+
+    write_template(dir, "pt-BR.in_app.title = one\n", 600);
+    ck_assert_str_eq(title_of("t"), "one");
+    ck_assert_int_eq(notify_template_cache_size(), 1);
+    /* same inode, size and mtime: the cached text is served (the file is not read again) */
+    write_template(dir, "pt-BR.in_app.title = two\n", 600);
+    ck_assert_str_eq(title_of("t"), "one");
+    /* only the mtime differs: read again */
+    write_template(dir, "pt-BR.in_app.title = two\n", 300);
+    ck_assert_str_eq(title_of("t"), "two");
+    /* only the size differs */
+    write_template(dir, "pt-BR.in_app.title = three\n", 300);
+    ck_assert_str_eq(title_of("t"), "three");
+    /* just written (mtime now): always read again until it is older than the file system's clock tick */
+    write_template(dir, "pt-BR.in_app.title = four!\n", 0);
+    ck_assert_str_eq(title_of("t"), "four!");
+    write_template(dir, "pt-BR.in_app.title = five!\n", 0);
+    ck_assert_str_eq(title_of("t"), "five!");
+
+    /* a missing file gives NULL and leaves the cache; created again, it is found */
+    char path[1100];
+    snprintf(path, sizeof path, "%s/t.txt", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_ptr_null(title_of("t"));
+    ck_assert_int_eq(notify_template_cache_size(), 0);
+    ck_assert_ptr_null(title_of("t"));
+    write_template(dir, "pt-BR.in_app.title = back\n", 600);
+    ck_assert_str_eq(title_of("t"), "back");
+
+    /* bounded: more files than slots keep at most NOTIFY_TEMPLATE_CACHE_SLOTS */
+    for (int i = 0; i < NOTIFY_TEMPLATE_CACHE_SLOTS + 6; i++) {
+        char name[32], text[64];
+        snprintf(name, sizeof name, "f%d.txt", i);
+        snprintf(text, sizeof text, "pt-BR.in_app.title = file %d\n", i);
+        ck_assert_int_eq(unit_write_file(dir, name, text, (size_t)-1), 0);
+        snprintf(name, sizeof name, "f%d", i);
+        ck_assert_str_eq(title_of(name), arena_printf(&A, "file %d", i));
+    }
+    ck_assert_int_eq(notify_template_cache_size(), NOTIFY_TEMPLATE_CACHE_SLOTS);
+    unit_rm_rf(dir);
 }
 END_TEST
 
@@ -148,7 +195,7 @@ int main(void)
     tcase_add_test(tc, test_substitution);
     tcase_add_test(tc, test_template_names);
     tcase_add_test(tc, test_shipped_templates);
-    tcase_add_test(tc, test_quiet_hours);
+    tcase_add_test(tc, test_template_cache_follows_the_file);
     tcase_add_test(tc, test_hhmm_and_names);
     suite_add_tcase(s, tc);
     return unit_run(s);

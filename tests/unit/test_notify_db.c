@@ -161,6 +161,13 @@ START_TEST(test_quiet_hours_defer_all_but_urgent)
                               "AND next_attempt_at <= now() + interval '121 minutes'",
                               user_en),
                      1);
+    /* exactly the end computed in SQL for the instant it was sent */
+    ck_assert_int_eq(count_of("SELECT count(*) FROM notification_deliveries d JOIN notifications n ON n.id = "
+                              "d.notification_id JOIN notification_quiet_hours q ON q.user_id = n.user_id "
+                              "WHERE n.user_id = %lld AND n.dedupe_key = 'quiet-high' AND d.next_attempt_at = "
+                              "notify_quiet_end(n.created_at, q.start_min, q.end_min, q.time_zone)",
+                              user_en),
+                     1);
     m = deposit(user_en, NOTIFY_URGENT, "quiet-urgent", NULL);
     ck_assert_int_eq(notify_send(&C, &m), 1);
     ck_assert_int_eq(count_of("SELECT count(*) FROM notification_deliveries WHERE user_id = %lld AND dedupe_key LIKE "
@@ -169,6 +176,34 @@ START_TEST(test_quiet_hours_defer_all_but_urgent)
                      1);
     /* the bell is never delayed: both are unread in-app already */
     ck_assert_int_eq(notify_unread_count(&C, user_en), 2);
+}
+END_TEST
+
+/* the end of a quiet period in UTC, for an instant and a period in a time zone */
+static const char *quiet_end(const char *at, int start_min, int end_min, const char *tz)
+{
+    return text(arena_printf(&A, "SELECT coalesce(to_char(notify_quiet_end('%s', %d, %d, '%s') AT TIME ZONE 'UTC', "
+                                 "'YYYY-MM-DD HH24:MI'), 'none')",
+                             at, start_min, end_min, tz));
+}
+
+START_TEST(test_quiet_end_across_daylight_saving)
+{
+    int night_start = 22 * 60, night_end = 7 * 60;
+    /* New York falls back at 02:00 EDT on 1 Nov 2026: sent at 23:00 EDT, the period ends at 07:00
+     * EST = 12:00 UTC, nine hours of wall time later, not eight */
+    ck_assert_str_eq(quiet_end("2026-11-01 03:00+00", night_start, night_end, "America/New_York"), "2026-11-01 12:00");
+    /* and springs forward at 02:00 EST on 8 Mar 2026: 07:00 EDT = 11:00 UTC, seven hours later */
+    ck_assert_str_eq(quiet_end("2026-03-08 04:00+00", night_start, night_end, "America/New_York"), "2026-03-08 11:00");
+    /* Berlin falls back at 03:00 CEST on 25 Oct 2026: sent at 23:30 CEST, ends 07:00 CET = 06:00 UTC */
+    ck_assert_str_eq(quiet_end("2026-10-24 21:30+00", night_start, night_end, "Europe/Berlin"), "2026-10-25 06:00");
+    /* after midnight the same period ends the same local day */
+    ck_assert_str_eq(quiet_end("2026-11-01 07:30+00", night_start, night_end, "America/New_York"), "2026-11-01 12:00");
+    /* the end itself and the daytime are outside it; a period within one day */
+    ck_assert_str_eq(quiet_end("2026-11-01 12:00+00", night_start, night_end, "America/New_York"), "none");
+    ck_assert_str_eq(quiet_end("2026-11-01 18:00+00", night_start, night_end, "America/New_York"), "none");
+    ck_assert_str_eq(quiet_end("2026-07-01 16:10+00", 13 * 60, 14 * 60 + 30, "America/Sao_Paulo"), "2026-07-01 17:30");
+    ck_assert_str_eq(quiet_end("2026-07-01 17:30+00", 13 * 60, 14 * 60 + 30, "America/Sao_Paulo"), "none");
 }
 END_TEST
 
@@ -254,6 +289,7 @@ int main(void)
     tcase_add_test(tc, test_writes_notification_and_deliveries_per_defaults);
     tcase_add_test(tc, test_disabled_channels);
     tcase_add_test(tc, test_quiet_hours_defer_all_but_urgent);
+    tcase_add_test(tc, test_quiet_end_across_daylight_saving);
     tcase_add_test(tc, test_dedupe_key);
     tcase_add_test(tc, test_rolls_back_with_the_caller);
     tcase_add_test(tc, test_audience_and_refusals);
