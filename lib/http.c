@@ -130,6 +130,12 @@ int http_breaker_allow(http_breaker *b, int64_t now_ms, long cooldown_ms)
     return 0;
 }
 
+int http_breaker_ready(const http_breaker *b, int64_t now_ms, long cooldown_ms)
+{
+    http_breaker probe = *b;
+    return http_breaker_allow(&probe, now_ms, cooldown_ms);
+}
+
 http_breaker_state http_breaker_record(http_breaker *b, int ok, int64_t now_ms, int threshold)
 {
     if (ok) {
@@ -275,6 +281,26 @@ static long svc_conf(const char *service, const char *name)
         v = config_get(key);
     }
     return v ? strtol(v, NULL, 10) : 0;
+}
+
+int http_service_ready(const char *service)
+{
+    long cooldown = svc_conf(service, "breaker_cooldown_ms");
+    pthread_mutex_lock(&breakers_lock);
+    int i = breaker_slot(service);
+    int ok = i < 0 || http_breaker_ready(&breakers[i].b, mono_ms(), cooldown);
+    pthread_mutex_unlock(&breakers_lock);
+    return ok;
+}
+
+int http_service_allow(const char *service)
+{
+    return breaker_allow(service, svc_conf(service, "breaker_cooldown_ms"));
+}
+
+void http_service_record(const char *service, int ok)
+{
+    breaker_record(service, ok, (int)svc_conf(service, "breaker_failures"));
 }
 
 /* ---- one attempt ---- */

@@ -84,10 +84,26 @@ typedef struct http_breaker {
 /* May a request go now? Moves open → half-open after the cool-down and lets exactly one probe
  * through while half-open. */
 int http_breaker_allow(http_breaker *b, int64_t now_ms, long cooldown_ms);
+/* Would http_breaker_allow let a request through now? Changes nothing, so a caller can look
+ * before it takes work it could not do (a probe once let through must be recorded). */
+int http_breaker_ready(const http_breaker *b, int64_t now_ms, long cooldown_ms);
 /* Records an attempt's outcome (ok: the service answered, 4xx included; failure: connect error,
  * timeout, 5xx). Returns the state after. */
 http_breaker_state http_breaker_record(http_breaker *b, int ok, int64_t now_ms, int threshold);
 const char *http_breaker_state_name(http_breaker_state s);
 /* The state of a service's breaker in this process (CLOSED for one never used). */
 http_breaker_state http_breaker_state_of(const char *service);
+
+/* The same per-service breakers for a channel that does not go through http_do (SMTP, service
+ * "smtp"): the thresholds come from http.client[.<service>].breaker_failures and
+ * breaker_cooldown_ms, and every transition is logged and counted in
+ * http_client_breaker_transitions_total as http_do's are. */
+/* Would a call go through now? Changes nothing (see http_breaker_ready). */
+int http_service_ready(const char *service);
+/* May one call go now? A yes must be followed by http_service_record: when half-open it is the
+ * one probe, and the breaker waits for its outcome. */
+int http_service_allow(const char *service);
+/* The call's outcome: ok when the server answered (even to refuse the request), not ok when it
+ * could not be reached or did not answer. */
+void http_service_record(const char *service, int ok);
 #endif

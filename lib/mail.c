@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 enum { MAIL_ADDR_MAX = 254 };
+/* the circuit breaker (lib/http.c's table) and config name of the SMTP channel */
+#define MAIL_SMTP_SERVICE "smtp"
 
 /* One bare address: header injection and multiple recipients both start with characters that
  * an address in our forms never needs. */
@@ -379,6 +381,16 @@ int mail_deliver_due(int max)
         return 0;
     if (sodium_init() < 0)
         return -1;
+    const char *url = config_get("mail.smtp_url");
+    int use_smtp = url && *url;
+    if (use_smtp) {
+        /* an open breaker claims nothing, so a dead server leaves the queue's attempts alone;
+         * once the cool-down has passed, one message is the probe */
+        if (!http_service_ready(MAIL_SMTP_SERVICE))
+            return 0;
+        if (http_breaker_state_of(MAIL_SMTP_SERVICE) != HTTP_BREAKER_CLOSED)
+            max = 1;
+    }
     char lim[24];
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {lim};
@@ -393,8 +405,6 @@ int mail_deliver_due(int max)
                            1, p);
     if (!r)
         return -1;
-    const char *url = config_get("mail.smtp_url");
-    int use_smtp = url && *url;
     int sent = 0, down = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *id = PQgetvalue(r, i, 0), *to = PQgetvalue(r, i, 1);
@@ -406,15 +416,23 @@ int mail_deliver_due(int max)
         char err[512] = "";
         buf msg;
         buf_init(&msg);
+        int refused = 0;
         int rc = build_message(&msg, to, PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
         if (rc < 0)
             snprintf(err, sizeof err, "out of memory building the message");
-        else if (use_smtp)
+        else if (use_smtp && (refused = !http_service_allow(MAIL_SMTP_SERVICE)))
+            down = 1; /* the breaker opened during this batch: the rest wait for the cool-down */
+        else if (use_smtp) {
             rc = send_smtp(url, to, &msg, err, sizeof err, &down);
-        else if ((rc = capture(id, &msg, err, sizeof err)) < 0)
+            http_service_record(MAIL_SMTP_SERVICE, !down);
+        } else if ((rc = capture(id, &msg, err, sizeof err)) < 0)
             down = 1;
         sodium_memzero(msg.data, msg.len);
         buf_free(&msg);
+        if (refused) {
+            unclaim(id);
+            continue;
+        }
         /* bodies carry tokens: only the id and the recipient's domain reach the log */
         if (rc == 0) {
             mark_sent(id);

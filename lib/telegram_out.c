@@ -86,33 +86,54 @@ int telegram_staff_alert(const ctx *c, const notify_msg *m, const char *title, c
     return telegram_out_message(c->a, chat, text, NULL, key) < 0 ? -1 : 0;
 }
 
-int telegram_backtest_done(const char *backtest_id, long trades, double final_equity)
+/* Tells the chat that queued backtest_id from Telegram (if one did) the template tmpl, rendered in
+ * the user's language from data plus the backtest's id, strategy, symbol and timeframe; when
+ * reason is set, its words (part "reason_<reason>" of tmpl) become data's "reason". Sent once per
+ * dedupe key bt:<id>:<what>. Steals data. */
+static int backtest_reply(const char *backtest_id, const char *what, const char *tmpl, const char *reason, json_t *data)
 {
     arena a;
     arena_init(&a, 4096);
     int rc = 0;
     const char *p[] = {backtest_id};
-    PGresult *r = db_query(&a, "telegram_backtest_done",
+    PGresult *r = db_query(&a, "telegram_backtest_reply",
                            "SELECT t.chat_id, u.lang, b.config->>'strategy', array_to_string(b.symbols, ','), b.timeframe "
                            "FROM telegram_backtests t JOIN backtests b ON b.id = t.backtest_id "
                            "JOIN users u ON u.id = b.user_id WHERE t.backtest_id = $1::bigint",
                            1, p);
-    if (!r)
+    if (!r || !data)
         rc = -1;
     else if (PQntuples(r) == 1) {
-        char eq[48];
-        snprintf(eq, sizeof eq, "%.2f", final_equity);
-        json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "id", backtest_id, "strategy", PQgetvalue(r, 0, 2),
-                                 "symbol", PQgetvalue(r, 0, 3), "timeframe", PQgetvalue(r, 0, 4), "trades",
-                                 (json_int_t)trades, "final_equity", eq);
-        char *t = notify_render(&a, "telegram.backtest_done", PQgetvalue(r, 0, 1), "telegram", "text", data);
-        json_decref(data);
+        const char *lang = PQgetvalue(r, 0, 1);
+        json_object_set_new(data, "id", json_string(backtest_id));
+        json_object_set_new(data, "strategy", json_string(PQgetvalue(r, 0, 2)));
+        json_object_set_new(data, "symbol", json_string(PQgetvalue(r, 0, 3)));
+        json_object_set_new(data, "timeframe", json_string(PQgetvalue(r, 0, 4)));
+        if (reason) {
+            char *words = notify_render(&a, tmpl, lang, "telegram", arena_printf(&a, "reason_%s", reason), data);
+            json_object_set_new(data, "reason", json_string(words ? words : ""));
+        }
+        char *t = notify_render(&a, tmpl, lang, "telegram", "text", data);
         if (t && telegram_out_message(&a, atoll(PQgetvalue(r, 0, 0)), telegram_html(&a, t), NULL,
-                                      arena_printf(&a, "bt:%s:done", backtest_id)) < 0)
+                                      arena_printf(&a, "bt:%s:%s", backtest_id, what)) < 0)
             rc = -1;
     }
+    json_decref(data);
     if (rc < 0)
-        log_warn("telegram: backtest %s done, the chat could not be told: %s", backtest_id, db_error());
+        log_warn("telegram: backtest %s %s, the chat could not be told: %s", backtest_id, what, db_error());
     arena_destroy(&a);
     return rc;
+}
+
+int telegram_backtest_done(const char *backtest_id, long trades, double final_equity)
+{
+    char eq[48];
+    snprintf(eq, sizeof eq, "%.2f", final_equity);
+    return backtest_reply(backtest_id, "done", "telegram.backtest_done", NULL,
+                          json_pack("{s:I, s:s}", "trades", (json_int_t)trades, "final_equity", eq));
+}
+
+int telegram_backtest_failed(const char *backtest_id, const char *reason)
+{
+    return backtest_reply(backtest_id, "failed", "telegram.backtest_failed", reason, json_object());
 }

@@ -26,4 +26,10 @@ int telegram_staff_alert(const ctx *c, const notify_msg *m, const char *title, c
 /* Called by the worker when a backtest's report is stored: when it was queued from Telegram
  * (telegram_backtests), tells that chat, once. 0, or -1 on a database error. */
 int telegram_backtest_done(const char *backtest_id, long trades, double final_equity);
+/* Called by the worker when a backtest ends without a report for good (failed, retries used up,
+ * cancelled): when it was queued from Telegram, tells that chat, once (dedupe key bt:<id>:failed).
+ * reason names the words shown, part "reason_<reason>" of templates/notify/telegram.backtest_failed.txt
+ * ("no_candles", "no_predictions", "invalid", "cancelled", "error"): never the internal error.
+ * 0, or -1 on a database error. */
+int telegram_backtest_failed(const char *backtest_id, const char *reason);
 #endif

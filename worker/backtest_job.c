@@ -68,9 +68,11 @@ int job_backtest(job_ctx *j)
     json_t *cj = json_loads(PQgetvalue(r, 0, 6), 0, &je);
     engine_config cfg;
     char err[256] = "";
+    const char *why = "error"; /* what a Telegram chat is told if this ends the job for good */
     int nsym = backtest_symbols(PQgetvalue(r, 0, 1), names, ENGINE_MAX_SYMBOLS);
     if (!cj || engine_config_from_json(&cfg, cj, err, sizeof err) != 0 || nsym < 1) {
         job_error(j, "the backtest's configuration cannot be read: %s", err);
+        why = "invalid";
         goto out;
     }
     const char *exch = PQgetvalue(r, 0, 0), *tf = PQgetvalue(r, 0, 2);
@@ -102,6 +104,7 @@ int job_backtest(job_ctx *j)
         free(c);
         if (!nc) {
             job_error(j, "%s has no %s candles in the period", names[s], tf);
+            why = "no_candles";
             goto out;
         }
         int mrc = mlpred_series(j->job->tenant_id, &cfg, exch, names[s], tf, data[s], nw + nc, &ext[s], err,
@@ -109,6 +112,7 @@ int job_backtest(job_ctx *j)
         if (mrc < 0) {
             job_error(j, "%s", err);
             rc = mrc == -2 ? JOB_FAIL : JOB_RETRY;
+            why = mrc == -2 ? "no_predictions" : why;
             goto out;
         }
         series[s] = (bt_series){data[s], nw + nc, nw, ext[s]};
@@ -123,6 +127,7 @@ int job_backtest(job_ctx *j)
     if (brc != 0) {
         job_error(j, "%s", err);
         rc = brc == BT_ENOMEM ? JOB_RETRY : JOB_FAIL;
+        why = brc == BT_EINVAL ? "invalid" : why;
         goto out;
     }
     have_res = 1;
@@ -158,6 +163,11 @@ int job_backtest(job_ctx *j)
     telegram_backtest_done(id, (long)res.ntrades, res.final_equity); /* a /backtest from Telegram is told */
     rc = JOB_OK;
 out:
+    /* a /backtest from Telegram hears of the end too: a retry still to come is not one */
+    if (rc == JOB_FAIL || (rc == JOB_RETRY && j->job->attempt >= j->job->max_attempts))
+        telegram_backtest_failed(id, why);
+    else if (rc == JOB_STOPPED && j->stop == JOB_STOP_CANCEL)
+        telegram_backtest_failed(id, "cancelled");
     if (have_m)
         bt_metrics_free(&m);
     if (have_res)

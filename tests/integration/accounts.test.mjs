@@ -474,6 +474,50 @@ test('with the SMTP server down the message stays queued, and goes out once it i
   assert.ok(!/token=/.test(log), 'the worker log never holds a link');
 });
 
+test('SMTP circuit breaker: a dead server costs one probe per cool-down, and mail flows once it listens', async () => {
+  // a port nothing listens on: a server started and stopped at once
+  const gone = await startSmtp();
+  const port = gone.port;
+  await gone.stop();
+  const s = await startStack({
+    config: { ...CONFIG, 'mail.smtp_url': `smtp://127.0.0.1:${port}`, 'http.client.smtp.breaker_failures': '2', 'http.client.smtp.breaker_cooldown_ms': '5000' },
+  });
+  let server;
+  try {
+    const tag = Date.now().toString(36);
+    const N = 6;
+    const mine = `to_addr LIKE 'breaker-${tag}-%'`;
+    await psql(s, `INSERT INTO mail_outbox (to_addr, subject, body_text)
+      SELECT 'breaker-${tag}-' || i || '@example.test', 'breaker ' || i, 'body ' || i FROM generate_series(1, ${N}) i`);
+    const attempts = async () => Number(await psql(s, `SELECT sum(attempts) FROM mail_outbox WHERE ${mine}`));
+    const transitions = async (state) => (await s.logs('worker')).split('\n').filter((l) => l.includes(`http client: smtp circuit breaker ${state}"`)).length;
+    // a failed message waits 30 s for its retry: keep every one due, so only the breaker holds them back
+    const due = () => psql(s, `UPDATE mail_outbox SET next_try_at = now() WHERE ${mine} AND status = 'queued'`);
+
+    assert.ok(await waitFor(async () => { await due(); return (await transitions('open')) >= 1; }, { timeoutMs: 20_000 }), 'the breaker opened');
+    // each pass stops at its first connect failure, so the threshold cost two attempts in all
+    assert.equal(await attempts(), 2);
+    // while open nothing is claimed though all are due; after the cool-down one message is the probe,
+    // and its failure opens the breaker again for another cool-down
+    assert.ok(await waitFor(async () => { await due(); return (await transitions('open')) >= 2; }, { timeoutMs: 20_000 }), 'the probe failed');
+    assert.equal(await transitions('half_open'), 1);
+    assert.equal(await attempts(), 3, 'one probe in a whole cool-down of due messages');
+    assert.equal(await psql(s, `SELECT count(*) FROM mail_outbox WHERE ${mine} AND status = 'queued'`), String(N));
+
+    server = await startSmtp({ port });
+    const sent = await waitFor(async () => {
+      await due();
+      return Number(await psql(s, `SELECT count(*) FROM mail_outbox WHERE ${mine} AND status = 'sent'`)) === N;
+    }, { timeoutMs: 30_000 });
+    assert.ok(sent, 'all sent once the server listens');
+    assert.equal(await transitions('closed'), 1);
+    for (let i = 1; i <= N; i++) assert.equal(server.messagesTo(`breaker-${tag}-${i}@example.test`).length, 1, `message ${i} arrived once`);
+  } finally {
+    await s.stop();
+    await server?.stop();
+  }
+});
+
 test('two workers delivering at once send every message exactly once', async () => {
   // a second worker on the same database and SMTP server; both claim with FOR UPDATE SKIP LOCKED
   const second = spawn(path.join(REPO, 'worker', 'botcriptofy-worker'), ['-c', stack.config], {

@@ -241,6 +241,40 @@ test('/backtest queues a job for the linked user and the chat is told when it is
   assert.match(await q(`SELECT params->>'text' FROM telegram_outbox WHERE dedupe_key = 'bt:${id}:done'`), new RegExp(`Backtest #${id} concluído`));
 });
 
+test('a /backtest whose job fails is answered once, in the user\'s language, with a reason safe to show', async () => {
+  const a = await linkedTrader('tg-backtest-fail');
+  // ml_signal with its default model: the job fails for good, as no prediction is stored for it
+  const failed = async (lang, pattern) => {
+    const rows = await say(a.chat, '/backtest ml_signal btcusdt', { lang });
+    const m = rows[0].params.text.match(/Backtest #(\d+)/);
+    assert.ok(m, rows[0].params.text);
+    const id = m[1];
+    const jobStatus = () => q(`SELECT status FROM jobs WHERE id = (SELECT job_id FROM backtests WHERE id = ${id})`);
+    assert.equal(await waitFor(async () => ((await jobStatus()) === 'failed' ? 'failed' : null), { timeoutMs: 30_000 }), 'failed');
+    assert.equal(await waitFor(() => count(`SELECT count(*) FROM telegram_outbox WHERE dedupe_key = 'bt:${id}:failed'`)), 1);
+    const text = await q(`SELECT params->>'text' FROM telegram_outbox WHERE dedupe_key = 'bt:${id}:failed' AND chat_id = ${a.chat}`);
+    assert.match(text, pattern);
+    // the job's own error names the model and the fix; the chat is told in plain words only
+    const jobError = await q(`SELECT coalesce(error, '') FROM jobs WHERE id = (SELECT job_id FROM backtests WHERE id = ${id})`);
+    assert.match(jobError, /model \d+ has no predictions/);
+    assert.ok(!text.includes(jobError) && !/model \d/.test(text), text);
+    assert.equal(await count(`SELECT count(*) FROM telegram_outbox WHERE dedupe_key = 'bt:${id}:done'`), 0);
+    return id;
+  };
+  const id = await failed('pt-BR', /^❌ Backtest #\d+ \(ml_signal em BTCUSDT, 1h\) não foi concluído: o modelo de ML não tem previsões para BTCUSDT/);
+  // retried from the portal, the job fails again: the chat was already told
+  const jobId = await q(`SELECT job_id FROM backtests WHERE id = ${id}`);
+  const finished = await q(`SELECT finished_at FROM jobs WHERE id = ${jobId}`);
+  const retry = await apiPost(stack, a.cookie, a.csrf, `/api/v1/jobs/${jobId}/retry`);
+  assert.equal(retry.res.status, 200, retry.text);
+  assert.ok(await waitFor(() => count(`SELECT count(*) FROM jobs WHERE id = ${jobId} AND status = 'failed' AND finished_at > '${finished}'`), { timeoutMs: 30_000 }));
+  assert.equal(await count(`SELECT count(*) FROM telegram_outbox WHERE chat_id = ${a.chat} AND params->>'text' LIKE '%não foi concluído%'`), 1);
+  await q(`UPDATE users SET lang = 'en' WHERE id = ${a.id}`);
+  const en = await failed('en', /^❌ Backtest #\d+ \(ml_signal on BTCUSDT, 1h\) did not complete: the ML model has no predictions for BTCUSDT/);
+  assert.notEqual(en, id);
+  assert.equal(await count(`SELECT count(*) FROM telegram_outbox WHERE chat_id = ${a.chat} AND dedupe_key LIKE 'bt:%:failed'`), 2);
+});
+
 test('/notifications on|off|silent changes the Telegram preferences and quiet hours', async () => {
   const a = await linkedTrader('tg-notify');
   assert.match((await say(a.chat, '/notifications loud'))[0].params.text, /Uso: \/notifications/);

@@ -132,6 +132,65 @@ START_TEST(breaker_half_open_lets_one_probe_through)
 }
 END_TEST
 
+START_TEST(breaker_ready_looks_without_taking_the_probe)
+{
+    http_breaker b = {0};
+    int64_t t = 1000000;
+    ck_assert(http_breaker_ready(&b, t, 1000));
+    http_breaker_record(&b, 0, t, 1);
+    ck_assert(!http_breaker_ready(&b, t + 999, 1000));
+    /* past the cool-down it says yes as often as asked, and the state stays open */
+    ck_assert(http_breaker_ready(&b, t + 1000, 1000));
+    ck_assert(http_breaker_ready(&b, t + 1000, 1000));
+    ck_assert_int_eq(b.state, HTTP_BREAKER_OPEN);
+    ck_assert(http_breaker_allow(&b, t + 1000, 1000));
+    /* the probe is out: no more until its outcome */
+    ck_assert(!http_breaker_ready(&b, t + 1001, 1000));
+    http_breaker_record(&b, 1, t + 1002, 1);
+    ck_assert(http_breaker_ready(&b, t + 1003, 1000));
+}
+END_TEST
+
+/* A channel outside http_do (SMTP) uses the process's table with its service's config keys. */
+START_TEST(service_breaker_for_a_channel_outside_http_do)
+{
+    char err[200];
+    ck_assert_int_eq(config_parse_text("http.client.unit_mail.breaker_failures = 2\n"
+                                       "http.client.unit_mail.breaker_cooldown_ms = 600000\n"
+                                       "http.client.unit_probe.breaker_failures = 1\n"
+                                       "http.client.unit_probe.breaker_cooldown_ms = 0\n",
+                                       err, sizeof err),
+                     0);
+    ck_assert(http_service_ready("unit_mail"));
+    ck_assert(http_service_allow("unit_mail"));
+    http_service_record("unit_mail", 0);
+    ck_assert_int_eq(http_breaker_state_of("unit_mail"), HTTP_BREAKER_CLOSED);
+    ck_assert(http_service_allow("unit_mail"));
+    http_service_record("unit_mail", 0);
+    ck_assert_int_eq(http_breaker_state_of("unit_mail"), HTTP_BREAKER_OPEN);
+    ck_assert(!http_service_ready("unit_mail"));
+    ck_assert(!http_service_allow("unit_mail"));
+    /* an HTTP request to the same service name meets the same open breaker */
+    http_request rq = {.service = "unit_mail", .method = "GET", .url = "http://127.0.0.1:1/"};
+    http_response rs;
+    ck_assert_int_eq(http_do(&rq, &rs), HTTP_ERR_OPEN);
+    http_response_free(&rs);
+
+    /* a zero cool-down: the probe goes at once, and one at a time */
+    ck_assert(http_service_allow("unit_probe"));
+    http_service_record("unit_probe", 0);
+    ck_assert_int_eq(http_breaker_state_of("unit_probe"), HTTP_BREAKER_OPEN);
+    ck_assert(http_service_ready("unit_probe"));
+    ck_assert(http_service_allow("unit_probe"));
+    ck_assert_int_eq(http_breaker_state_of("unit_probe"), HTTP_BREAKER_HALF_OPEN);
+    ck_assert(!http_service_ready("unit_probe"));
+    ck_assert(!http_service_allow("unit_probe"));
+    http_service_record("unit_probe", 1);
+    ck_assert_int_eq(http_breaker_state_of("unit_probe"), HTTP_BREAKER_CLOSED);
+    config_free();
+}
+END_TEST
+
 START_TEST(bad_requests_are_refused_before_sending)
 {
     http_response rs;
@@ -209,6 +268,8 @@ int main(void)
     UNIT_ADD(s, retryable_statuses);
     UNIT_ADD(s, breaker_opens_after_consecutive_failures);
     UNIT_ADD(s, breaker_half_open_lets_one_probe_through);
+    UNIT_ADD(s, breaker_ready_looks_without_taking_the_probe);
+    UNIT_ADD(s, service_breaker_for_a_channel_outside_http_do);
     UNIT_ADD(s, bad_requests_are_refused_before_sending);
     UNIT_ADD(s, connect_failures_retry_then_open_the_breaker);
     UNIT_ADD(s, per_service_keys_are_known_to_the_config);
