@@ -40,7 +40,8 @@ void ledger_expiry_tick(void);
  * (worker/dunning.c). */
 void dunning_tick(void);
 /* Every worker's delivery pass over the notification outbox (Telegram, e-mail) and the bot's
- * telegram_outbox, every telegram.poll_ms (worker/notify_delivery.c). Returns 1 when the Telegram
- * pass used its telegram.tick_ms with messages still due: the caller comes straight back. */
-int notify_delivery_tick(void);
+ * telegram_outbox, every telegram.poll_ms (worker/notify_delivery.c). Returns the milliseconds
+ * until it wants to run again: 0 when a pass used its telegram.tick_ms with messages still due,
+ * less than the poll when paced messages become due sooner. */
+long notify_delivery_tick(void);
 #endif

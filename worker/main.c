@@ -134,7 +134,7 @@ int main(int argc, char **argv)
         bots_scheduler_tick();
         ledger_expiry_tick();
         dunning_tick();
-        int deliveries_due = notify_delivery_tick();
+        long deliveries_in = notify_delivery_tick();
         /* the read blocks at most until the next e-mail poll or sweep is due (Redis wakes it the
          * moment an entry arrives); its socket timeout is sized for the block (consumer_poll) */
         long block = config_int("mail.poll_ms");
@@ -144,8 +144,8 @@ int main(int argc, char **argv)
             block = config_int("telegram.poll_ms");
         if (block > 1000)
             block = 1000;
-        if (deliveries_due) /* a backlog under Telegram's pacing: an idle wait here would waste its rate */
-            block = 0;
+        if (block > deliveries_in) /* a backlog under Telegram's pacing: an idle wait would waste its rate */
+            block = deliveries_in;
         if (consumer_poll(block) < 0 && !worker_stopping)
             sleep(1);
     }

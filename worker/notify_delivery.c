@@ -96,7 +96,7 @@ enum { PACED_STOP = -1, PACED_LATER = 0, PACED_SENT = 1, PACED_SETTLED = 2 };
  * PACED_SETTLED (a failure, recorded), PACED_LATER (given back for later) or PACED_STOP (stop the
  * pass: Redis down, breaker open). */
 static int send_paced(int table, const char *id, int attempts, long long chat_id, const char *method,
-                      const json_t *params, double deadline)
+                      const json_t *params, double deadline, long long *soonest_us)
 {
     long long pace_chat = strcmp(method, "answerCallbackQuery") ? chat_id : 0;
     for (;;) {
@@ -109,6 +109,8 @@ static int send_paced(int table, const char *id, int attempts, long long chat_id
             break;
         if (wait > SLEEP_MAX_US || now_s() + (double)wait / 1e6 > deadline) {
             set_row(table, id, "pending", "", wait / 1000 + 1, 1);
+            if (*soonest_us < 0 || wait < *soonest_us)
+                *soonest_us = wait;
             return PACED_LATER;
         }
         sleep_us(wait);
@@ -259,7 +261,7 @@ static int claim_notify_telegram(arena *a, claimed *rows, int max)
  * are recorded together, one statement per table instead of a commit per message (a worker that
  * dies before it leaves them to be sent again when their lease ends: delivery is at-least-once).
  * Returns the rows sent or settled. */
-static int send_rows(claimed *rows, int n, double deadline, int *stop)
+static int send_rows(claimed *rows, int n, double deadline, int *stop, long long *soonest_us)
 {
     int done = 0;
     char ids[2][20 * 24 + 3] = {"{", "{"};
@@ -268,7 +270,7 @@ static int send_rows(claimed *rows, int n, double deadline, int *stop)
         if (!c->skip && *stop)
             set_row(c->table, c->id, "pending", "", 0, 1);
         else if (!c->skip) {
-            int rc = send_paced(c->table, c->id, c->attempts, c->chat_id, c->method, c->params, deadline);
+            int rc = send_paced(c->table, c->id, c->attempts, c->chat_id, c->method, c->params, deadline, soonest_us);
             if (rc == PACED_STOP)
                 *stop = 1;
             if (rc == PACED_SENT) {
@@ -289,37 +291,41 @@ static int send_rows(claimed *rows, int n, double deadline, int *stop)
     return done;
 }
 
-/* Sends due rows until none is due or the deadline; *more is set when the deadline ended it, so
- * rows may still be due. */
-static int telegram_pass(double deadline, int *more)
+/* Sends due rows until none is due or the deadline. Returns when the next pass should run, in
+ * microseconds from now: 0 when the deadline ended this one with rows still due, the shortest
+ * pacing wait when every row claimed last had to wait for its chat, or -1 (nothing known to be
+ * due soon: the usual telegram.poll_ms). */
+static long long telegram_pass(double deadline)
 {
     arena a;
     arena_init(&a, 16384);
     claimed rows[20];
-    int total = 0, stop = 0;
-    *more = 0;
+    int stop = 0;
+    long long again_us = -1;
     while (!stop && !worker_stopping) {
         if (now_s() >= deadline) {
-            *more = 1;
+            again_us = 0;
             break;
         }
         int nb = claim_bot(&a, rows, 10);
         int nn = nb < 0 ? -1 : claim_notify_telegram(&a, rows + nb, 10);
+        long long soonest_us = -1;
         if (nb < 0 || nn < 0) {
             if (nb > 0)
-                send_rows(rows, nb, deadline, &(int){1});
+                send_rows(rows, nb, deadline, &(int){1}, &soonest_us);
             break;
         }
         if (nb + nn == 0)
             break;
-        int sent = send_rows(rows, nb + nn, deadline, &stop);
-        total += sent;
+        int done = send_rows(rows, nb + nn, deadline, &stop, &soonest_us);
         arena_reset(&a);
-        if (sent == 0) /* every row waits for its chat or a retry_after: nothing more is due now */
+        if (done == 0) { /* every row waits for its chat or a retry_after: nothing more is due now */
+            again_us = stop ? -1 : soonest_us;
             break;
+        }
     }
     arena_destroy(&a);
-    return total;
+    return again_us;
 }
 
 /* ---- e-mail: handed to the mail outbox in the claim's transaction ---- */
@@ -366,26 +372,32 @@ static int email_batch(void *arg)
     return rc;
 }
 
-int notify_delivery_tick(void)
+long notify_delivery_tick(void)
 {
-    static double last;
-    static int more;
-    double now = now_s();
-    if (!more && (now - last) * 1000.0 < (double)config_int("telegram.poll_ms"))
-        return 0;
-    last = now;
-    more = 0;
-    int queued = 0;
-    if (db_tx(email_batch, &queued) == 0 && queued > 0)
-        log_info("notifications: %d e-mail(s) handed to the mail outbox", queued);
-    /* without a token nothing is claimed: the deliveries wait, pending, until the bot is set up */
-    char *token = config_secret("telegram.bot_token");
-    int configured = token && *token;
-    if (token) {
-        sodium_memzero(token, strlen(token));
-        free(token);
+    static double email_at, telegram_at;
+    double now = now_s(), poll_s = (double)config_int("telegram.poll_ms") / 1000.0;
+    if (now >= email_at) {
+        email_at = now + poll_s;
+        int queued = 0;
+        if (db_tx(email_batch, &queued) == 0 && queued > 0)
+            log_info("notifications: %d e-mail(s) handed to the mail outbox", queued);
     }
-    if (configured)
-        telegram_pass(now + (double)config_int("telegram.tick_ms") / 1000.0, &more);
-    return more;
+    if (now >= telegram_at) {
+        telegram_at = now + poll_s;
+        /* without a token nothing is claimed: the deliveries wait, pending, until the bot is set up */
+        char *token = config_secret("telegram.bot_token");
+        int configured = token && *token;
+        if (token) {
+            sodium_memzero(token, strlen(token));
+            free(token);
+        }
+        /* a backlog under the pacing comes back when its next slot opens, not after a whole poll:
+         * an idle wait there is rate Telegram would have allowed */
+        long long again_us = configured ? telegram_pass(now + (double)config_int("telegram.tick_ms") / 1000.0) : -1;
+        if (again_us >= 0 && now_s() + (double)again_us / 1e6 < telegram_at)
+            telegram_at = now_s() + (double)again_us / 1e6;
+    }
+    double next = email_at < telegram_at ? email_at : telegram_at;
+    now = now_s();
+    return next <= now ? 0 : (long)((next - now) * 1000.0) + 1;
 }

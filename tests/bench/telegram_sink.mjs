@@ -4,7 +4,8 @@
 //   node tests/bench/telegram_sink.mjs TOKEN        prints "api http://127.0.0.1:P" and "control http://127.0.0.1:Q"
 //   GET  <control>/stats                            the successful sendMessage calls since the last reset:
 //        { messages, chats, seconds (first to last arrival), per_s, max_1s (most calls in any window
-//          shorter than 1 s, all chats), max_chat_1s (the same per chat), min_chat_gap_ms, errors }
+//          shorter than 1 s, all chats), max_chat_1s (the same per chat), min_chat_gap_ms, max_gap_ms (the
+//          longest silence between two messages), per_second (messages in each second from the first), errors }
 //   POST <control>/reset                            forgets the calls recorded so far
 // The windows are shortened by TOLERANCE_MS: the pacer spaces sends by Redis TIME and this server stamps
 // arrivals, and the trip through libcurl and the loopback varies by a few milliseconds.
@@ -42,6 +43,13 @@ function stats() {
     maxChat = Math.max(maxChat, maxInWindow(list));
     for (let i = 1; i < list.length; i++) minGap = Math.min(minGap, list[i] - list[i - 1]);
   }
+  let maxGap = 0;
+  for (let i = 1; i < ats.length; i++) maxGap = Math.max(maxGap, ats[i] - ats[i - 1]);
+  const perSecond = [];
+  for (const t of ats) {
+    const k = Math.floor((t - ats[0]) / 1000);
+    perSecond[k] = (perSecond[k] ?? 0) + 1;
+  }
   const seconds = ats.length > 1 ? (ats[ats.length - 1] - ats[0]) / 1000 : 0;
   return {
     messages: ok.length,
@@ -52,6 +60,8 @@ function stats() {
     max_1s: maxInWindow(ats),
     max_chat_1s: maxChat,
     min_chat_gap_ms: Number.isFinite(minGap) ? +minGap.toFixed(1) : null,
+    max_gap_ms: +maxGap.toFixed(1),
+    per_second: Array.from(perSecond, (n) => n ?? 0),
     errors: sends.length - ok.length,
   };
 }
