@@ -21,22 +21,6 @@ int notify_category_ok(const char *key)
     return 0;
 }
 
-const char *notify_category_of_kind(const char *kind)
-{
-    static const struct {
-        const char *prefix, *category;
-    } map[] = {
-        {"security.", "seguranca"}, {"account.", "seguranca"}, {"banco.", "financeiro"},
-        {"ledger.", "financeiro"},  {"billing.", "assinaturas"}, {"bots.", "trading"},
-        {"trading.", "trading"},    {"p2p.", "p2p"},            {"affiliate.", "affiliate"},
-        {"commission.", "affiliate"}, {"sac.", "sac"},
-    };
-    for (size_t i = 0; kind && i < sizeof map / sizeof map[0]; i++)
-        if (!strncmp(kind, map[i].prefix, strlen(map[i].prefix)))
-            return map[i].category;
-    return "sistema";
-}
-
 static const char *const priority_names[] = {"low", "normal", "high", "urgent"};
 
 const char *notify_priority_name(notify_priority p)
@@ -76,8 +60,6 @@ static const char *severity_of(notify_priority p)
 typedef struct send_job {
     const ctx *c;
     const notify_msg *m;
-    const char *kind;
-    const char *raw_title, *raw_body; /* the legacy call's text; NULL = render the template */
     char *data_json;
     int written;
 } send_job;
@@ -90,11 +72,6 @@ typedef struct rendered {
 static int render_in_app(send_job *j, const char *lang, rendered *cache, int *ncache, const char **title,
                          const char **body)
 {
-    if (j->raw_title) {
-        *title = j->raw_title;
-        *body = j->raw_body ? j->raw_body : "";
-        return 0;
-    }
     for (int i = 0; i < *ncache; i++)
         if (!strcmp(cache[i].lang, lang)) {
             *title = cache[i].title;
@@ -124,7 +101,7 @@ static int write_one(send_job *j, PGresult *r, int i, rendered *cache, int *ncac
         return 0;
     const char *title, *body;
     if (render_in_app(j, PQgetvalue(r, i, 2), cache, ncache, &title, &body) < 0) {
-        log_error("notify %s: template has no in_app title", j->kind);
+        log_error("notify %s: template has no in_app title", m->template_name);
         return -1;
     }
     /* deliveries wait for the quiet period's end, an instant computed in the user's time zone */
@@ -132,8 +109,8 @@ static int write_one(send_job *j, PGresult *r, int i, rendered *cache, int *ncac
     char channels[32];
     snprintf(channels, sizeof channels, "{%s%s%s}", telegram ? "telegram" : "", telegram && email ? "," : "",
              email ? "email" : "");
-    const char *p[] = {PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), j->kind, severity_of(m->priority), title, body,
-                       m->category, m->template_name ? m->template_name : "", j->data_json ? j->data_json : "{}",
+    const char *p[] = {PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), m->template_name, severity_of(m->priority), title, body,
+                       m->category, m->template_name, j->data_json ? j->data_json : "{}",
                        notify_priority_name(m->priority), m->dedupe_key ? m->dedupe_key : "",
                        in_app ? "true" : "false", channels, quiet_end};
     /* one round trip: the notification, and its deliveries only when it was new */
@@ -186,18 +163,27 @@ static int send_tx(void *arg)
     for (int i = 0; i < PQntuples(r); i++)
         if (write_one(j, r, i, cache, &ncache) < 0)
             return -1;
-    return m->user_id > 0 ? 0 : telegram_staff_alert(j->c, m, j->raw_title, j->raw_body);
+    return m->user_id > 0 ? 0 : telegram_staff_alert(j->c, m);
 }
 
-static int send_impl(const ctx *c, const notify_msg *m, const char *kind, const char *raw_title, const char *raw_body)
+notify_priority notify_priority_of_severity(const char *severity)
 {
-    if (!notify_category_ok(m->category) || (!raw_title && !notify_template_name_ok(m->template_name)) ||
+    return !severity                        ? NOTIFY_NORMAL
+           : !strcmp(severity, "critical") ? NOTIFY_URGENT
+           : !strcmp(severity, "warning")  ? NOTIFY_HIGH
+                                            : NOTIFY_NORMAL;
+}
+
+int notify_send(const ctx *c, const notify_msg *m)
+{
+    if (!notify_category_ok(m->category) || !notify_template_name_ok(m->template_name) ||
         (m->dedupe_key && (!*m->dedupe_key || strlen(m->dedupe_key) > 200)) ||
         (m->user_id <= 0 && (!m->audience || !*m->audience))) {
-        log_error("notify %s: bad message (category %s)", kind ? kind : "?", m->category ? m->category : "?");
+        log_error("notify %s: bad message (category %s)", m->template_name ? m->template_name : "?",
+                  m->category ? m->category : "?");
         return -1;
     }
-    send_job j = {c, m, kind, raw_title, raw_body, NULL, 0};
+    send_job j = {c, m, NULL, 0};
     j.data_json = m->data ? json_dumps(m->data, JSON_COMPACT) : NULL;
     if (m->data && !j.data_json)
         return -1;
@@ -205,27 +191,11 @@ static int send_impl(const ctx *c, const notify_msg *m, const char *kind, const 
      * own, so BEGIN and COMMIT would only add two round trips (an audience writes several rows) */
     int rc = m->user_id > 0 && !db_in_tx() ? send_tx(&j) : db_tx(send_tx, &j);
     free(j.data_json);
-    j.data_json = NULL;
     if (rc < 0) {
-        log_error("notify %s failed: %s", kind, db_error());
+        log_error("notify %s failed: %s", m->template_name, db_error());
         return -1;
     }
     return j.written;
-}
-
-int notify_send(const ctx *c, const notify_msg *m)
-{
-    return send_impl(c, m, m->template_name, NULL, NULL);
-}
-
-int notify(const ctx *c, long long tenant_id, long long user_id, const char *audience, const char *kind,
-           const char *severity, const char *title, const char *body)
-{
-    notify_priority pr = !strcmp(severity, "critical") ? NOTIFY_URGENT
-                         : !strcmp(severity, "warning") ? NOTIFY_HIGH
-                                                        : NOTIFY_NORMAL;
-    notify_msg m = {tenant_id, user_id, audience, notify_category_of_kind(kind), NULL, NULL, pr, NULL};
-    return send_impl(c, &m, kind, title, body) < 0 ? -1 : 0;
 }
 
 long notify_unread_count(const ctx *c, long long user_id)

@@ -26,8 +26,6 @@ typedef struct notify_msg {
  * or template, or a database failure; nothing is written then). */
 int notify_send(const ctx *c, const notify_msg *m);
 
-/* The category a legacy kind belongs to ("banco.deposit_confirmed" -> "financeiro"). */
-const char *notify_category_of_kind(const char *kind);
 /* 1 when key is one of the categories. */
 int notify_category_ok(const char *key);
 /* The categories in display order, NULL-terminated. */
@@ -35,12 +33,8 @@ extern const char *const notify_categories[];
 /* "low" ... "urgent"; and back (-1 when unknown). */
 const char *notify_priority_name(notify_priority p);
 int notify_priority_parse(const char *s);
-
-/* The older call, kept for modules written before templates: title and body are already the
- * text (in the caller's choice of language). The category comes from kind's prefix and the
- * priority from severity ("info" normal, "warning" high, "critical" urgent). Returns 0 or -1. */
-int notify(const ctx *c, long long tenant_id, long long user_id, const char *audience, const char *kind,
-           const char *severity, const char *title, const char *body);
+/* The priority a severity stands for: "critical" urgent, "warning" high, anything else normal. */
+notify_priority notify_priority_of_severity(const char *severity);
 
 /* Unread in-app notifications of the user (the bell), or -1 when the database is unavailable. */
 long notify_unread_count(const ctx *c, long long user_id);

@@ -93,7 +93,7 @@ static void put_value(buf *b, const json_t *v)
         buf_puts(b, json_is_true(v) ? "true" : "false");
 }
 
-char *notify_subst(arena *a, const char *tmpl, const json_t *data)
+char *notify_subst(arena *a, const char *tmpl, const json_t *data, const char *lang)
 {
     buf b;
     buf_init(&b);
@@ -112,7 +112,13 @@ char *notify_subst(arena *a, const char *tmpl, const json_t *data)
             name++, n--;
         while (n && name[n - 1] == ' ')
             n--;
-        const json_t *v = data ? lookup(data, name, n) : NULL;
+        const json_t *v = NULL;
+        char local[160];
+        /* "name@lang" first: a value the sender formatted for the reader's language */
+        if (data && lang && *lang && (size_t)snprintf(local, sizeof local, "%.*s@%s", (int)n, name, lang) < sizeof local)
+            v = lookup(data, local, strlen(local));
+        if (!v && data)
+            v = lookup(data, name, n);
         if (v)
             put_value(&b, v);
         s = close + 2;
@@ -132,7 +138,7 @@ char *notify_render(arena *a, const char *name, const char *lang, const char *ch
     snprintf(path, sizeof path, "%s/%s.txt", dir, name);
     const char *text = notify_template_file(a, path);
     char *t = text ? notify_template_part(a, text, lang, channel, part) : NULL;
-    return t ? notify_subst(a, t, data) : NULL;
+    return t ? notify_subst(a, t, data, lang && *lang ? lang : "pt-BR") : NULL;
 }
 
 int notify_parse_hhmm(const char *s)

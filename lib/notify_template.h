@@ -14,8 +14,11 @@ int notify_template_name_ok(const char *name);
 char *notify_template_part(arena *a, const char *text, const char *lang, const char *channel, const char *part);
 
 /* tmpl with each {{name}} (dots walk nested objects) replaced by data's value: strings as they
- * are, numbers printed, true/false, missing or null as "". An unclosed "{{" stays as written. */
-char *notify_subst(arena *a, const char *tmpl, const json_t *data);
+ * are, numbers printed, true/false, missing or null as "". An unclosed "{{" stays as written.
+ * When lang is set, a key "name@<lang>" wins over "name": a sender passes a value formatted for
+ * each language ("amount": "R$ 1.234,50", "amount@en": "R$1,234.50") and every template says
+ * {{amount}}. */
+char *notify_subst(arena *a, const char *tmpl, const json_t *data, const char *lang);
 
 /* Renders one part of templates/notify/<name>.txt (config notify.templates_dir), the file's text
  * coming through the cache of lib/notify_template_cache.h (re-read when it changed). NULL when

@@ -20,16 +20,18 @@ typedef struct anomaly_rule {
     const char *threshold_key;
     int per_account;           /* subject = the account (or e-mail hash) instead of the platform */
     const char *severity;
-    const char *what;          /* English noun for the alert text */
+    const char *what_pt, *what_en; /* what was counted, for the alert's text in each language */
 } anomaly_rule;
 
 static const anomaly_rule rules[] = {
-    {"failed_logins", SECEV_LOGIN_FAILED, "security.anomaly.failed_logins_per_min", 0, "critical", "failed logins"},
+    {"failed_logins", SECEV_LOGIN_FAILED, "security.anomaly.failed_logins_per_min", 0, "critical",
+     "logins com falha", "failed logins"},
     {"account_failures", SECEV_LOGIN_FAILED, "security.anomaly.account_failures_per_min", 1, "warning",
-     "failed logins of one account"},
+     "logins com falha de uma conta", "failed logins of one account"},
     {"rate_limited", SECEV_RATE_LIMITED, "security.anomaly.rate_limited_per_min", 0, "warning",
-     "rate-limit violations"},
-    {"denials", SECEV_PERMISSION_DENIED, "security.anomaly.denials_per_min", 0, "warning", "permission denials"},
+     "violações de limite de requisições", "rate-limit violations"},
+    {"denials", SECEV_PERMISSION_DENIED, "security.anomaly.denials_per_min", 0, "warning", "permissões negadas",
+     "permission denials"},
 };
 
 /* The account a failed login concerns: the user id, or the e-mail hash the login code passes
@@ -75,15 +77,20 @@ static void raise_alert(const ctx *c, const anomaly_rule *r, const char *subject
         log_warn("security alert %s: no company tenant to notify", r->rule);
         return;
     }
-    char title[160], body[400];
-    snprintf(title, sizeof title, "Security alert: %s", r->rule);
-    if (*subject)
-        snprintf(body, sizeof body, "%ld %s (%s) within one minute; the threshold is %ld. Alert #%s.", observed,
-                 r->what, subject, threshold, PQgetvalue(a, 0, 0));
-    else
-        snprintf(body, sizeof body, "%ld %s within one minute; the threshold is %ld. Alert #%s.", observed, r->what,
-                 threshold, PQgetvalue(a, 0, 0));
-    notify(c, atoll(PQgetvalue(t, 0, 0)), 0, "security.read", "security.anomaly", r->severity, title, body);
+    const char *alert_id = PQgetvalue(a, 0, 0);
+    json_t *data = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "rule", r->rule, "what", r->what_pt, "what@en",
+                             r->what_en, "observed", (json_int_t)observed, "threshold", (json_int_t)threshold, "subject",
+                             subject, "about", *subject ? arena_printf(c->a, " (%s)", subject) : "", "alert_id", alert_id);
+    notify_msg m = {.tenant_id = atoll(PQgetvalue(t, 0, 0)),
+                    .audience = "security.read",
+                    .category = "seguranca",
+                    .template_name = "security.anomaly",
+                    .data = data,
+                    .priority = notify_priority_of_severity(r->severity),
+                    .dedupe_key = arena_printf(c->a, "security.anomaly:%s", alert_id)};
+    if (!data || notify_send(c, &m) < 0)
+        log_warn("security alert %s: the staff could not be notified", r->rule);
+    json_decref(data);
 }
 
 /* Counts the event under each rule of its kind. Redis holds the per-minute windows (INCR, and

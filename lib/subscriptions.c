@@ -22,31 +22,18 @@ int subscriptions_sync_plan(const ctx *c, long long tenant_id, const char *cause
     return PQgetvalue(r, 0, 0)[0] == 't';
 }
 
-/* The owners' notices, in both languages the portal speaks (pt-BR first): the worker and the
- * webhook have no request, so each owner gets the text of users.lang. */
+/* The owners' notices: templates/notify/<kind>.txt, rendered in each owner's language. */
 static const struct notice {
-    const char *kind, *severity, *title_pt, *body_pt, *title_en, *body_en;
+    const char *kind;
+    notify_priority priority;
 } notices[] = {
-    {"billing.payment_failed", "warning", "Pagamento da assinatura recusado",
-     "O último pagamento da sua assinatura falhou. Atualize a forma de pagamento em Assinaturas antes do fim do "
-     "período de carência, ou o plano volta para o Free.",
-     "Subscription payment failed",
-     "The last payment of your subscription failed. Update the payment method in Assinaturas before the grace "
-     "period ends, or the plan returns to Free."},
-    {"billing.trial_will_end", "info", "Seu período de teste termina em breve",
-     "O período de teste da sua assinatura termina em", "Your trial ends soon", "Your subscription's trial ends on"},
-    {"billing.dunning_downgrade", "critical", "Plano rebaixado para o Free",
-     "O pagamento da assinatura continuou pendente depois do período de carência, e o plano voltou para o Free. "
-     "Pague a fatura em Assinaturas para recuperá-lo.",
-     "Plan downgraded to Free",
-     "The subscription's payment stayed overdue past the grace period, and the plan returned to Free. Pay the "
-     "invoice in Assinaturas to get it back."},
-    {"billing.trial_ended", "info", "Período de teste encerrado",
-     "O seu teste terminou e o plano voltou para o Free. Assine em Assinaturas para continuar com o plano.",
-     "Trial ended", "Your trial ended and the plan returned to Free. Subscribe in Assinaturas to keep the plan."},
+    {"billing.payment_failed", NOTIFY_HIGH},
+    {"billing.trial_will_end", NOTIFY_NORMAL},
+    {"billing.dunning_downgrade", NOTIFY_URGENT},
+    {"billing.trial_ended", NOTIFY_NORMAL},
 };
 
-int subscriptions_notify_owners(const ctx *c, long long tenant_id, const char *kind, const char *detail)
+int subscriptions_notify_owners(const ctx *c, long long tenant_id, const char *kind, const char *trial_end)
 {
     const struct notice *n = NULL;
     for (size_t i = 0; i < sizeof notices / sizeof notices[0]; i++)
@@ -62,16 +49,19 @@ int subscriptions_notify_owners(const ctx *c, long long tenant_id, const char *k
                            1, p);
     if (!r)
         return -1;
-    for (int i = 0; i < PQntuples(r); i++) {
-        int en = !strcmp(PQgetvalue(r, i, 1), "en");
-        const char *body = en ? n->body_en : n->body_pt;
-        if (detail && *detail)
-            body = arena_printf(c->a, "%s %s.", body, detail);
-        if (notify(c, tenant_id, atoll(PQgetvalue(r, i, 0)), NULL, n->kind, n->severity, en ? n->title_en : n->title_pt,
-                   body) < 0)
-            return -1;
+    json_t *data = json_pack("{s:s}", "trial_end", trial_end ? trial_end : "");
+    int rc = data ? 0 : -1;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        notify_msg m = {.tenant_id = tenant_id,
+                        .user_id = atoll(PQgetvalue(r, i, 0)),
+                        .category = "assinaturas",
+                        .template_name = n->kind,
+                        .data = data,
+                        .priority = n->priority};
+        rc = notify_send(c, &m) < 0 ? -1 : 0;
     }
-    return 0;
+    json_decref(data);
+    return rc;
 }
 
 int subscriptions_event_notify(const ctx *c, const char *type, json_t *object, int outcome)

@@ -11,11 +11,11 @@
  * billing_sync_plan. Runs in the caller's transaction. 1 when the plan changed, 0 when not, -1 on a database error. */
 int subscriptions_sync_plan(const ctx *c, long long tenant_id, const char *cause_key, const char *cause);
 
-/* One in-app notification (lib/notify.h) to every active user of tenant_id holding
- * billing.manage, in each one's language. kind names a message of lib/subscriptions.c's table
- * ("billing.payment_failed", "billing.trial_will_end", "billing.dunning_downgrade",
- * "billing.trial_ended"); detail (may be NULL) is appended to the body. 0 or -1. */
-int subscriptions_notify_owners(const ctx *c, long long tenant_id, const char *kind, const char *detail);
+/* One notification (notify_send, category assinaturas) to every active user of tenant_id holding
+ * billing.manage, in each one's language. kind names a template of lib/subscriptions.c's table
+ * (templates/notify/: "billing.payment_failed", "billing.trial_will_end", "billing.dunning_downgrade",
+ * "billing.trial_ended"); trial_end (YYYY-MM-DD, may be NULL) fills {{trial_end}}. 0 or -1. */
+int subscriptions_notify_owners(const ctx *c, long long tenant_id, const char *kind, const char *trial_end);
 
 /* The notifications a verified Stripe event of type gives, to the owners of the tenant of the
  * subscription object names: invoice.payment_failed when applied (outcome, an enum

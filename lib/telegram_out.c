@@ -66,20 +66,15 @@ static long long staff_chat(void)
     return v && *v ? atoll(v) : 0;
 }
 
-int telegram_staff_alert(const ctx *c, const notify_msg *m, const char *title, const char *body)
+int telegram_staff_alert(const ctx *c, const notify_msg *m)
 {
     long long chat = staff_chat();
     if (!chat || !m->category || (strcmp(m->category, "seguranca") && strcmp(m->category, "financeiro")))
         return 0;
-    const char *text;
-    if (title)
-        text = arena_printf(c->a, "<b>%s</b>\n%s", telegram_html(c->a, title), telegram_html(c->a, body ? body : ""));
-    else {
-        char *t = notify_render(c->a, m->template_name, "pt-BR", "telegram", "text", m->data);
-        if (!t)
-            return 0;
-        text = telegram_html(c->a, t);
-    }
+    char *t = notify_render(c->a, m->template_name, "pt-BR", "telegram", "text", m->data);
+    if (!t)
+        return 0;
+    const char *text = telegram_html(c->a, t);
     /* a retried send with a dedupe key tells the staff chat once; without one, every send is new */
     const char *key = m->dedupe_key ? arena_printf(c->a, "staff:%s:%s", m->category, m->dedupe_key)
                                     : NULL;

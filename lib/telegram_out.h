@@ -19,9 +19,9 @@ int telegram_out_message(arena *a, long long chat_id, const char *text, json_t *
 char *telegram_html(arena *a, const char *s);
 
 /* Called by notify for an audience (staff) notification: Segurança and Financeiro alerts also go
- * to the staff chat (config telegram.staff_chat_id; unset or 0 = none), rendered in pt-BR.
- * title/body are the legacy call's text (NULL = render m's template). 0, or -1 on a database error. */
-int telegram_staff_alert(const ctx *c, const notify_msg *m, const char *title, const char *body);
+ * to the staff chat (config telegram.staff_chat_id; unset or 0 = none), m's template rendered in
+ * pt-BR. 0, or -1 on a database error. */
+int telegram_staff_alert(const ctx *c, const notify_msg *m);
 
 /* Called by the worker when a backtest's report is stored: when it was queued from Telegram
  * (telegram_backtests), tells that chat, once. 0, or -1 on a database error. */

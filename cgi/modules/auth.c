@@ -244,12 +244,16 @@ static int complete_login(request *req, response *res, long long uid, long long 
         security_event(&c, SECEV_LOGIN_NEW_DEVICE, prior_failures > 0 ? "warning" : "info", uid, d);
         json_decref(d);
         const char *ua = req_user_agent(req);
-        char body[600];
-        snprintf(body, sizeof body, "%s %s — %s. %s", render_lang_string(req->lang, "auth.notice_from"),
-                 req->remote_addr ? req->remote_addr : "?", ua ? ua : "?",
-                 render_lang_string(req->lang, "auth.notice_advice"));
-        notify(&c, tid, uid, NULL, "account.suspicious_login", prior_failures > 0 ? "warning" : "info",
-               render_lang_string(req->lang, "auth.notice_title"), body);
+        json_t *nd = json_pack("{s:s, s:s}", "ip", req->remote_addr ? req->remote_addr : "?", "user_agent", ua ? ua : "?");
+        notify_msg m = {.tenant_id = tid,
+                        .user_id = uid,
+                        .category = "seguranca",
+                        .template_name = "account.suspicious_login",
+                        .data = nd,
+                        .priority = prior_failures > 0 ? NOTIFY_HIGH : NOTIFY_NORMAL};
+        if (!nd || notify_send(&c, &m) < 0)
+            log_warn("login: the sign-in notice for user %s was not written", id);
+        json_decref(nd);
     }
     res_header(res, "Set-Cookie", session_cookie(req->a, token));
     res_redirect(res, next);

@@ -117,10 +117,10 @@ static const char *banco_reference(request *req, const char *prefix)
     return arena_printf(req->a, "%s-%s", prefix, hex);
 }
 
-/* Stores a new pending request of the caller (audited banco.<kind>_request) and answers it (201);
- * a retry with the same client key answers the row the first one stored (200). */
-static int banco_req_insert(request *req, response *res, const char *kind, const char *cur, long long amount,
-                            const char *dest, long long transfer_id, const char *key)
+/* Stores a new pending request of the caller (audited banco.<kind>_request) in q; a retry with the
+ * same client key finds the row the first one stored. 1 stored now, 0 found, -1 on failure. */
+static int banco_req_store(request *req, const char *kind, const char *cur, long long amount, const char *dest,
+                           long long transfer_id, const char *key, banco_req *q)
 {
     char uid[24], am[24], tr[24];
     snprintf(uid, sizeof uid, "%lld", req->session->user_id);
@@ -141,14 +141,33 @@ static int banco_req_insert(request *req, response *res, const char *kind, const
     if (!r)
         return -1;
     /* an empty answer: a retry with the same key got there first */
-    banco_req q;
-    int found = PQntuples(r) == 1 ? banco_req_from(r, &q) : banco_req_by_key(req, kind, key, &q);
-    if (found <= 0)
-        return -1;
-    return banco_req_answer(req, res, PQntuples(r) == 1 ? 201 : 200, &q, "/banco");
+    if (PQntuples(r) == 1)
+        return banco_req_from(r, q) > 0 ? 1 : -1;
+    return banco_req_by_key(req, kind, key, q) > 0 ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- state changes */
+
+/* Tells the request's user of what (deposit_confirmed, deposit_rejected, withdrawal_approved,
+ * withdrawal_rejected: templates/notify/banco.<what>.txt) in their language, with the amount
+ * formatted for it; inside the caller's transaction, once per request and outcome. 0 or -1. */
+static int banco_notify(const ctx *c, const banco_req *q, const char *what)
+{
+    if (q->user_id <= 0)
+        return 0;
+    json_t *d = json_pack("{s:s, s:s, s:s}", "amount", money_format_a(c->a, q->amount, q->currency, "pt-BR"),
+                          "amount@en", money_format_a(c->a, q->amount, q->currency, "en"), "reference", q->reference);
+    notify_msg m = {.tenant_id = q->tenant_id,
+                    .user_id = q->user_id,
+                    .category = "financeiro",
+                    .template_name = arena_printf(c->a, "banco.%s", what),
+                    .data = d,
+                    .priority = strstr(what, "rejected") ? NOTIFY_HIGH : NOTIFY_NORMAL,
+                    .dedupe_key = arena_printf(c->a, "banco:%lld:%s", q->id, what)};
+    int rc = d && notify_send(c, &m) >= 0 ? 0 : -1;
+    json_decref(d);
+    return rc;
+}
 
 /* A request leaving "pending": its row, its audit record and (for decisions taken for the user)
  * the user's notification, in one transaction. */
@@ -184,14 +203,8 @@ static int banco_change_tx(void *arg)
     int rc = before && after ? audit_record(ch->c, ch->action, "banco_request", id, before, after) : -1;
     json_decref(before);
     json_decref(after);
-    if (rc == 0 && ch->notify_user && ch->q->user_id > 0) {
-        /* notifications go out in the platform's first language; the body names the request */
-        const char *key = arena_printf(ch->c->a, "banco.notice.%s_%s", ch->q->kind, ch->to);
-        const char *body = arena_printf(ch->c->a, "%s — %s", money_format_a(ch->c->a, ch->q->amount, ch->q->currency, "pt-BR"),
-                                        ch->q->reference);
-        rc = notify(ch->c, ch->q->tenant_id, ch->q->user_id, NULL, arena_printf(ch->c->a, "banco.%s_%s", ch->q->kind, ch->to),
-                    strcmp(ch->to, "rejected") ? "info" : "warning", render_lang_string("pt-BR", key), body);
-    }
+    if (rc == 0 && ch->notify_user)
+        rc = banco_notify(ch->c, ch->q, arena_printf(ch->c->a, "%s_%s", ch->q->kind, ch->to));
     if (rc == 0) {
         ch->changed = 1;
         snprintf(ch->q->status, sizeof ch->q->status, "%s", ch->to);
@@ -232,63 +245,97 @@ static int banco_deposit_create(request *req, response *res)
         return 0;
     banco_req q;
     int found = banco_req_by_key(req, "deposit", key, &q);
-    if (found)
-        return found < 0 ? -1 : banco_req_answer(req, res, 200, &q, "/banco");
-    return banco_req_insert(req, res, "deposit", cur, amount, "", 0, key);
+    if (found < 0)
+        return -1;
+    int stored = found ? 0 : banco_req_store(req, "deposit", cur, amount, "", 0, key, &q);
+    if (stored < 0)
+        return -1;
+    return banco_req_answer(req, res, stored ? 201 : 200, &q, "/banco");
 }
 
-/* Confirms a deposit and credits the wallet. The row is claimed first (pending -> confirmed, audited),
- * then the ledger moves the money under the key deposit:<id>, so a second confirm (a double click, or
- * a retry after the credit failed) credits at most once and completes a credit left half done. */
-static int banco_deposit_confirm(request *req, response *res, banco_req *q)
+/* A deposit's confirmation: the row (pending -> confirmed, audited), the ledger's credit under the
+ * key deposit:<id>, the transfer's id on the row and the user's notice, all in one transaction. */
+typedef struct deposit_credit {
+    const ctx *c;
+    banco_req *q;
+    banco_req before;   /* q as read: a retried transaction starts from it again */
+    ledger_result out;  /* the ledger's answer when it refused */
+} deposit_credit;
+
+enum { CREDIT_RACED = -2, CREDIT_REFUSED = -3 };
+
+static int banco_deposit_credit_tx(void *arg)
 {
-    ctx c = banco_staff_ctx(req, q);
+    deposit_credit *d = arg;
+    banco_req *q = d->q;
+    *q = d->before;
     if (!strcmp(q->status, "pending")) {
-        int changed = banco_change(&c, q, "confirmed", "banco.deposit_confirm", 0);
-        /* another decision raced this one: read where it ended */
-        char id[24];
-        snprintf(id, sizeof id, "%lld", q->id);
-        if (changed < 0 || (changed == 0 && banco_req_any(req, id, q) <= 0))
+        banco_transition ch = {d->c, q, "confirmed", "banco.deposit_confirm", 0, 0};
+        int rc = banco_change_tx(&ch);
+        if (rc < 0)
             return -1;
+        if (!ch.changed)
+            return CREDIT_RACED;
     }
-    if (strcmp(q->status, "confirmed")) {
-        res_error(req, res, 409, "already_decided", render_lang_string(req->lang, "banco.err.already_decided"));
-        return 0;
-    }
-    if (q->transfer_id)
-        return banco_req_answer(req, res, 200, q, "/banco/pedidos");
-    long long wallet = banco_wallet(&c, q->currency), external = banco_external(&c, q->currency);
+    long long wallet = banco_wallet(d->c, q->currency), external = banco_external(d->c, q->currency);
     if (wallet < 0 || external < 0)
         return -1;
-    ledger_transfer_req t = {.key = arena_printf(req->a, "deposit:%lld", q->id),
+    ledger_transfer_req t = {.key = arena_printf(d->c->a, "deposit:%lld", q->id),
                              .kind = LEDGER_SINGLE,
                              .debit_account_id = external,
                              .credit_account_id = wallet,
                              .amount = q->amount,
                              .code = "deposit"};
-    ledger_result out;
-    int rc = ledger_transfer(&c, &t, 1, &out);
-    if (rc != 0) {
-        banco_ledger_refused(req, res, rc < 0 ? LEDGER_DB_ERROR : out.code);
-        return 0;
-    }
+    /* joins this transaction: a refused credit leaves the request pending */
+    int rc = ledger_transfer(d->c, &t, 1, &d->out);
+    if (rc != 0)
+        return rc < 0 ? -1 : CREDIT_REFUSED;
     char id[24], tr[24];
     snprintf(id, sizeof id, "%lld", q->id);
-    snprintf(tr, sizeof tr, "%lld", out.transfer_id);
+    snprintf(tr, sizeof tr, "%lld", d->out.transfer_id);
     const char *p[] = {id, tr};
-    PGresult *r = tq_query(&c, "banco_deposit_credited",
+    PGresult *r = tq_query(d->c, "banco_deposit_credited",
                            "UPDATE banco_requests SET transfer_id = $3::bigint WHERE tenant_id = $1 "
                            "AND id = $2::bigint AND transfer_id IS NULL RETURNING id",
                            2, p);
     if (!r)
         return -1;
-    q->transfer_id = out.transfer_id;
-    /* the user hears of it once: from the call that recorded the credit */
-    if (PQntuples(r) == 1 && q->user_id > 0)
-        notify(&c, q->tenant_id, q->user_id, NULL, "banco.deposit_confirmed", "info",
-               render_lang_string("pt-BR", "banco.notice.deposit_confirmed"),
-               arena_printf(req->a, "%s — %s", money_format_a(req->a, q->amount, q->currency, "pt-BR"), q->reference));
-    return banco_req_answer(req, res, 200, q, "/banco/pedidos");
+    q->transfer_id = d->out.transfer_id;
+    return banco_notify(d->c, q, "deposit_confirmed");
+}
+
+/* Confirms a deposit and credits the wallet in one transaction, so a request is never left
+ * confirmed without its credit; a second confirm (a double click) finds it decided. A row
+ * confirmed by an older version without its credit is completed here, under the same key. */
+static int banco_deposit_confirm(request *req, response *res, banco_req *q)
+{
+    ctx c = banco_staff_ctx(req, q);
+    if (!strcmp(q->status, "confirmed") && q->transfer_id)
+        return banco_req_answer(req, res, 200, q, "/banco/pedidos");
+    if (strcmp(q->status, "pending") && strcmp(q->status, "confirmed")) {
+        res_error(req, res, 409, "already_decided", render_lang_string(req->lang, "banco.err.already_decided"));
+        return 0;
+    }
+    deposit_credit d = {&c, q, *q, {LEDGER_DB_ERROR, 0}};
+    int rc = db_tx(banco_deposit_credit_tx, &d);
+    if (rc == 0)
+        return banco_req_answer(req, res, 200, q, "/banco/pedidos");
+    *q = d.before; /* rolled back: the row is as it was */
+    if (rc == CREDIT_REFUSED) {
+        banco_ledger_refused(req, res, d.out.code);
+        return 0;
+    }
+    if (rc != CREDIT_RACED)
+        return -1;
+    /* another decision got there first: answer with where it ended */
+    char id[24];
+    snprintf(id, sizeof id, "%lld", q->id);
+    if (banco_req_any(req, id, q) <= 0)
+        return -1;
+    if (!strcmp(q->status, "confirmed") && q->transfer_id)
+        return banco_req_answer(req, res, 200, q, "/banco/pedidos");
+    res_error(req, res, 409, "already_decided", render_lang_string(req->lang, "banco.err.already_decided"));
+    return 0;
 }
 
 /* ---------------------------------------------------------------- withdrawals */
@@ -352,6 +399,43 @@ static int banco_withdrawal_resolve(request *req, response *res, const ctx *c, b
     return banco_req_answer(req, res, 200, q, page);
 }
 
+/* A new withdrawal: the money reserved (a pending ledger transfer under withdrawal:<client key>)
+ * and the request's row, in one transaction: there is never a reservation without its request. */
+typedef struct banco_withdrawal_new {
+    request *req;
+    const char *cur, *dest, *key;
+    long long amount;
+    banco_req *q;
+    int stored;        /* out: 1 when this call stored the row (0: a retry found it) */
+    ledger_result out; /* the ledger's answer when it refused */
+} banco_withdrawal_new;
+
+enum { WITHDRAWAL_REFUSED = -2 };
+
+static int banco_withdrawal_tx(void *arg)
+{
+    banco_withdrawal_new *w = arg;
+    const ctx *c = &w->req->cx;
+    long long wallet = banco_wallet(c, w->cur), external = banco_external(c, w->cur);
+    if (wallet < 0 || external < 0)
+        return -1;
+    ledger_transfer_req t = {.key = arena_printf(w->req->a, "withdrawal:%s", w->key),
+                             .kind = LEDGER_PENDING,
+                             .debit_account_id = wallet,
+                             .credit_account_id = external,
+                             .amount = w->amount,
+                             .timeout_s = (int)config_int("banco.withdraw_timeout_s"),
+                             .code = "withdrawal"};
+    int rc = ledger_transfer(c, &t, 1, &w->out);
+    if (rc != 0)
+        return rc < 0 ? -1 : WITHDRAWAL_REFUSED;
+    int stored = banco_req_store(w->req, "withdrawal", w->cur, w->amount, w->dest, w->out.transfer_id, w->key, w->q);
+    if (stored < 0)
+        return -1;
+    w->stored = stored;
+    return 0;
+}
+
 static int banco_withdrawal_create(request *req, response *res)
 {
     const char *key = banco_client_key(req, res);
@@ -374,25 +458,15 @@ static int banco_withdrawal_create(request *req, response *res)
     int found = banco_req_by_key(req, "withdrawal", key, &q);
     if (found)
         return found < 0 ? -1 : banco_req_answer(req, res, 200, &q, "/banco");
-    long long wallet = banco_wallet(&req->cx, cur), external = banco_external(&req->cx, cur);
-    if (wallet < 0 || external < 0)
-        return -1;
-    /* the money is reserved before the row exists: a retry with the same key finds the reservation
-     * (exists) and writes the row; one never retried is released by the timeout */
-    ledger_transfer_req t = {.key = arena_printf(req->a, "withdrawal:%s", key),
-                             .kind = LEDGER_PENDING,
-                             .debit_account_id = wallet,
-                             .credit_account_id = external,
-                             .amount = amount,
-                             .timeout_s = (int)config_int("banco.withdraw_timeout_s"),
-                             .code = "withdrawal"};
-    ledger_result out;
-    int rc = ledger_transfer(&req->cx, &t, 1, &out);
-    if (rc != 0) {
-        banco_ledger_refused(req, res, rc < 0 ? LEDGER_DB_ERROR : out.code);
+    banco_withdrawal_new w = {req, cur, dest, key, amount, &q, 0, {LEDGER_DB_ERROR, 0}};
+    int rc = db_tx(banco_withdrawal_tx, &w);
+    if (rc == WITHDRAWAL_REFUSED) {
+        banco_ledger_refused(req, res, w.out.code);
         return 0;
     }
-    return banco_req_insert(req, res, "withdrawal", cur, amount, dest, out.transfer_id, key);
+    if (rc < 0)
+        return -1;
+    return banco_req_answer(req, res, w.stored ? 201 : 200, &q, "/banco");
 }
 
 static int banco_withdrawal_cancel(request *req, response *res)

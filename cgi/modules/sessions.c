@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "db.h"
 #include "kv.h"
+#include "log.h"
 #include "modules.h"
 #include "plans.h"
 #include "pricing.h"
@@ -181,11 +182,16 @@ static int create_token(request *req, response *res)
     if (!r || PQntuples(r) != 1)
         return -1;
     /* a token outlives the session that made it: its owner hears of every new one */
-    char body[400];
-    snprintf(body, sizeof body, "%s \"%s\" (bcf_%s_…, %s). %s", render_lang_string(req->lang, "sessions.token_notice"),
-             name, prefix, scope, render_lang_string(req->lang, "sessions.token_notice_advice"));
-    notify(&req->cx, req->session->tenant_id, req->session->user_id, NULL, "account.token_created", "info",
-           render_lang_string(req->lang, "sessions.token_notice_title"), body);
+    json_t *notice = json_pack("{s:s, s:s, s:s}", "name", name, "prefix", prefix, "scope", scope);
+    notify_msg m = {.tenant_id = req->session->tenant_id,
+                    .user_id = req->session->user_id,
+                    .category = "seguranca",
+                    .template_name = "account.token_created",
+                    .data = notice,
+                    .priority = NOTIFY_NORMAL};
+    if (!notice || notify_send(&req->cx, &m) < 0)
+        log_warn("tokens: the notice of token %s was not written", prefix);
+    json_decref(notice);
     char *token = arena_printf(req->a, "bcf_%s_%s", prefix, secret);
     sodium_memzero(secret, sizeof secret);
     if (req->api) {

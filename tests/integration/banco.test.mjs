@@ -99,10 +99,14 @@ test('a deposit confirmed twice at once credits the wallet once; a rejected one 
   assert.equal(w.available, 'R$ 100,00');
   assert.equal(await psql(stack, `SELECT count(*) FROM ledger_transfers WHERE tenant_id = ${a.tenantId} AND idempotency_key = 'deposit:${id}'`), '1');
   assert.equal(await psql(stack, `SELECT count(*) FROM audit_log WHERE action = 'banco.deposit_confirm' AND object_id = '${id}'`), '1');
-  assert.equal(await psql(stack, `SELECT count(*) FROM notifications WHERE user_id = ${a.id} AND kind = 'banco.deposit_confirmed'`), '1');
+  // the notice, from its template, in the user's language with the amount formatted for it
+  const ref = c3.json.request.reference;
+  assert.equal(await psql(stack, `SELECT title || '|' || body FROM notifications WHERE user_id = ${a.id} AND kind = 'banco.deposit_confirmed'`),
+    `Depósito confirmado|Seu depósito de R$ 100,00 (ref. ${ref}) foi creditado na sua carteira.`);
   assert.equal((await s.post(`/api/v1/banco/pedidos/${id}/rejeitar`)).res.status, 409, 'a confirmed deposit cannot be rejected');
 
-  const r = await a.s.post('/api/v1/banco/depositos', { currency: 'USDT', amount: '5', key: key('dep') });
+  await psql(stack, `UPDATE users SET lang = 'en' WHERE id = ${a.id}`);
+  const r = await a.s.post('/api/v1/banco/depositos', { currency: 'USDT', amount: '1234.5', key: key('dep') });
   const rej = await s.post(`/api/v1/banco/pedidos/${r.json.request.id}/rejeitar`);
   assert.equal(rej.res.status, 200, rej.text);
   assert.equal(rej.json.request.status, 'rejected');
@@ -110,7 +114,9 @@ test('a deposit confirmed twice at once credits the wallet once; a rejected one 
   assert.equal(late.res.status, 409);
   assert.equal(late.json.error.code, 'already_decided');
   assert.equal((await wallet(a.s, 'USDT')).available_minor, 0);
-  assert.equal(await psql(stack, `SELECT count(*) FROM notifications WHERE user_id = ${a.id} AND kind = 'banco.deposit_rejected'`), '1');
+  assert.equal(await psql(stack, `SELECT title || '|' || body FROM notifications WHERE user_id = ${a.id} AND kind = 'banco.deposit_rejected'`),
+    `Deposit rejected|The deposit request of USDT 1,234.500000 (ref. ${r.json.request.reference}) was rejected: the transfer was not found. Contact support if you made it.`);
+  await psql(stack, `UPDATE users SET lang = 'pt-BR' WHERE id = ${a.id}`);
 
   // the page, in both languages
   const pt = await stack.fetch('/banco', { headers: { cookie: a.s.cookie } });

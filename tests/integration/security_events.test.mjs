@@ -93,12 +93,13 @@ test('failed logins are events; past 3 per minute one account raises exactly one
   assert.equal(await count("SELECT count(*) FROM notifications WHERE kind = 'security.anomaly'"), holders);
   const mine = await psql(stack, `SELECT severity, title, body FROM notifications WHERE kind = 'security.anomaly' AND user_id = ${ceoId}`);
   assert.equal(mine.split('\n').length, 1, 'one notification for the CEO');
-  assert.match(mine, /^warning\|Security alert: account_failures\|4 failed logins of one account \(user:\d+\)/);
+  // in the reader's language (the CEO reads pt-BR; the English text is checked with the denials below)
+  assert.match(mine, /^warning\|Alerta de segurança: account_failures\|4 logins com falha de uma conta \(user:\d+\) em um minuto; o limite é 3\. Alerta #\d+\.$/);
   // one message to the staff chat for the alert (not one per holder), in its outbox for the worker
   assert.equal(await count('SELECT count(*) FROM telegram_outbox WHERE chat_id = -1001234567'), 1, 'one staff-chat message');
   const staff = await psql(stack, `SELECT method || '|' || (params->>'parse_mode') || '|' || replace(params->>'text', E'\\n', ' / ')
     FROM telegram_outbox WHERE chat_id = -1001234567`);
-  assert.match(staff, /^sendMessage\|HTML\|<b>Security alert: account_failures<\/b> \/ 4 failed logins of one account/);
+  assert.match(staff, /^sendMessage\|HTML\|🚨 Alerta de segurança: account_failures \/ 4 logins com falha de uma conta \(user:\d+\)/);
   const m1 = (await scrape(stack)).samples;
   assert.equal(metricValue(m1, 'security_alerts_total', { rule: 'account_failures' })
     - metricValue(m0, 'security_alerts_total', { rule: 'account_failures' }), 1);
@@ -282,7 +283,10 @@ test('acknowledging an alert works once (then 409), is audited once, and needs C
   assert.equal((await getJson('/api/v1/seguranca', cookie)).json.alerts.length, 0);
 });
 
-test('platform-wide denials past 5 per minute raise one alert with no subject', async () => {
+test('platform-wide denials past 5 per minute raise one alert with no subject, told in the reader\'s language', async (t) => {
+  const lang = await psql(stack, `SELECT lang FROM users WHERE id = ${ceoId}`);
+  await psql(stack, `UPDATE users SET lang = 'en' WHERE id = ${ceoId}`);
+  t.after(() => psql(stack, `UPDATE users SET lang = '${lang}' WHERE id = ${ceoId}`));
   const { cookie } = await login(stack);
   const before = await count("SELECT count(*) FROM security_alerts WHERE rule = 'denials'");
   assert.equal(before, 0);
@@ -298,8 +302,9 @@ test('platform-wide denials past 5 per minute raise one alert with no subject', 
   assert.ok(n <= 6, `the alert came after ${n} denials of this test`);
   for (let i = 0; i < 3; i++) await (await stack.fetch('/api/v1/seguranca', { headers: { cookie } })).arrayBuffer();
   assert.equal(await psql(stack, "SELECT subject, observed, threshold FROM security_alerts WHERE rule = 'denials'"), '|6|5');
-  assert.equal(await count(`SELECT count(*) FROM notifications WHERE user_id = ${ceoId} AND kind = 'security.anomaly'
-    AND title = 'Security alert: denials'`), 1);
+  assert.equal(await psql(stack, `SELECT title || '|' || body FROM notifications WHERE user_id = ${ceoId}
+    AND kind = 'security.anomaly' AND data->>'rule' = 'denials'`).then((t) => t.replace(/#\d+/, '#N')),
+  'Security alert: denials|6 permission denials within one minute; the threshold is 5. Alert #N.');
 });
 
 test('with Redis down a failed login is still stored and answered; the rules are skipped, not fatal', async () => {

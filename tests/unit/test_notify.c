@@ -7,6 +7,7 @@
 #include "notify.h"
 #include "notify_template.h"
 #include "notify_template_cache.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 
@@ -53,13 +54,27 @@ START_TEST(test_substitution)
     json_t *d = json_pack("{s:s, s:I, s:f, s:b, s:n, s:{s:s}}", "name", "Ana <b>", "n", (json_int_t)42, "x", 1.5, "ok",
                           1, "none", "user", "city", "Recife");
     /* nothing is escaped when stored: pages escape on render */
-    ck_assert_str_eq(notify_subst(&A, "Olá {{name}}!", d), "Olá Ana <b>!");
-    ck_assert_str_eq(notify_subst(&A, "{{n}}/{{x}}/{{ok}}/[{{none}}]/[{{missing}}]", d), "42/1.5/true/[]/[]");
-    ck_assert_str_eq(notify_subst(&A, "{{user.city}} {{user.nope}} {{user}}", d), "Recife  ");
-    ck_assert_str_eq(notify_subst(&A, "open {{name", d), "open {{name");
-    ck_assert_str_eq(notify_subst(&A, "{{}}", d), "");
-    ck_assert_str_eq(notify_subst(&A, "plain", NULL), "plain");
-    ck_assert_str_eq(notify_subst(&A, "{{name}}", NULL), "");
+    ck_assert_str_eq(notify_subst(&A, "Olá {{name}}!", d, NULL), "Olá Ana <b>!");
+    ck_assert_str_eq(notify_subst(&A, "{{n}}/{{x}}/{{ok}}/[{{none}}]/[{{missing}}]", d, NULL), "42/1.5/true/[]/[]");
+    ck_assert_str_eq(notify_subst(&A, "{{user.city}} {{user.nope}} {{user}}", d, NULL), "Recife  ");
+    ck_assert_str_eq(notify_subst(&A, "open {{name", d, NULL), "open {{name");
+    ck_assert_str_eq(notify_subst(&A, "{{}}", d, NULL), "");
+    ck_assert_str_eq(notify_subst(&A, "plain", NULL, NULL), "plain");
+    ck_assert_str_eq(notify_subst(&A, "{{name}}", NULL, NULL), "");
+    json_decref(d);
+}
+END_TEST
+
+START_TEST(test_substitution_per_language)
+{
+    json_t *d = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "amount", "R$ 1.234,50", "amount@en", "R$1,234.50", "ref",
+                          "DEP-1", "fee", "value", "R$ 0,10", "value@en", "R$0.10");
+    /* the reader's language wins; a language without its own value, or none asked, gets the plain one */
+    ck_assert_str_eq(notify_subst(&A, "{{amount}} {{ref}} {{fee.value}}", d, "en"), "R$1,234.50 DEP-1 R$0.10");
+    ck_assert_str_eq(notify_subst(&A, "{{amount}} {{ref}} {{fee.value}}", d, "pt-BR"), "R$ 1.234,50 DEP-1 R$ 0,10");
+    ck_assert_str_eq(notify_subst(&A, "{{amount}}", d, NULL), "R$ 1.234,50");
+    /* a template may still name one language's value outright */
+    ck_assert_str_eq(notify_subst(&A, "{{amount@en}}", d, "pt-BR"), "R$1,234.50");
     json_decref(d);
 }
 END_TEST
@@ -96,6 +111,36 @@ START_TEST(test_shipped_templates)
     ck_assert_ptr_null(notify_render(&A, "no.such_template", "en", "in_app", "title", d));
     ck_assert_ptr_null(notify_render(&A, "../lang/en", "en", "in_app", "title", d));
     json_decref(d);
+    /* every shipped template speaks both languages on every channel itself, not through a fallback:
+     * an e-mail without a subject would fail to send, an English reader would get Portuguese */
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/templates/notify", src);
+    DIR *dh = opendir(dir);
+    ck_assert_ptr_nonnull(dh);
+    int seen = 0;
+    for (struct dirent *e; (e = readdir(dh));) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
+            continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *text = notify_template_file(&A, path);
+        ck_assert_ptr_nonnull(text);
+        const char *langs[] = {"pt-BR", "en"};
+        const char *keys[] = {"in_app.title", "in_app.body", "email.subject", "telegram.text"};
+        for (int l = 0; l < 2; l++)
+            for (int k = 0; k < 4; k++) {
+                /* the telegram.* templates are chat replies only */
+                if (!strncmp(e->d_name, "telegram.", 9) && k != 3)
+                    continue;
+                char line[64];
+                snprintf(line, sizeof line, "\n%s.%s", langs[l], keys[k]);
+                ck_assert_msg(strstr(text, line), "%s lacks %s.%s", e->d_name, langs[l], keys[k]);
+            }
+        seen++;
+    }
+    closedir(dh);
+    ck_assert_int_ge(seen, 10);
 }
 END_TEST
 
@@ -173,11 +218,10 @@ START_TEST(test_hhmm_and_names)
     ck_assert_int_eq(notify_parse_hhmm("7:00"), -1);
     ck_assert_int_eq(notify_parse_hhmm("07-00"), -1);
     ck_assert_int_eq(notify_parse_hhmm(NULL), -1);
-    ck_assert_str_eq(notify_category_of_kind("banco.deposit_confirmed"), "financeiro");
-    ck_assert_str_eq(notify_category_of_kind("security.anomaly"), "seguranca");
-    ck_assert_str_eq(notify_category_of_kind("account.token_created"), "seguranca");
-    ck_assert_str_eq(notify_category_of_kind("billing.payment_failed"), "assinaturas");
-    ck_assert_str_eq(notify_category_of_kind("whatever"), "sistema");
+    ck_assert_int_eq(notify_priority_of_severity("critical"), NOTIFY_URGENT);
+    ck_assert_int_eq(notify_priority_of_severity("warning"), NOTIFY_HIGH);
+    ck_assert_int_eq(notify_priority_of_severity("info"), NOTIFY_NORMAL);
+    ck_assert_int_eq(notify_priority_of_severity(NULL), NOTIFY_NORMAL);
     ck_assert_int_eq(notify_category_ok("p2p"), 1);
     ck_assert_int_eq(notify_category_ok("segurança"), 0);
     ck_assert_int_eq(notify_priority_parse("urgent"), NOTIFY_URGENT);
@@ -193,6 +237,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_template_parts_and_fallbacks);
     tcase_add_test(tc, test_substitution);
+    tcase_add_test(tc, test_substitution_per_language);
     tcase_add_test(tc, test_template_names);
     tcase_add_test(tc, test_shipped_templates);
     tcase_add_test(tc, test_template_cache_follows_the_file);

@@ -271,12 +271,6 @@ START_TEST(test_audience_and_refusals)
     bad.template_name = "../lang/en";
     ck_assert_int_eq(notify_send(&C, &bad), -1);
     ck_assert_int_eq(scalar("SELECT count(*) FROM notifications"), before);
-    /* the older call still works, its category drawn from the kind */
-    ck_assert_int_eq(notify(&C, tenant, user_en, NULL, "banco.deposit_rejected", "warning", "T", "B"), 0);
-    ck_assert_str_eq(text(arena_printf(&A, "SELECT category || '|' || priority || '|' || kind FROM notifications "
-                                           "WHERE user_id = %lld",
-                                       user_en)),
-                     "financeiro|high|banco.deposit_rejected");
     json_decref(d);
 }
 END_TEST
