@@ -102,10 +102,12 @@ static int send_op(void *state, long op)
     arena a;
     arena_init(&a, 4096);
     ctx c = {.a = &a, .tenant_id = tenant_id, .ip = "", .request_id = ""};
-    char amount[32], ref[48];
+    char amount[32], amount_en[32], ref[48];
     snprintf(amount, sizeof amount, "R$ %ld,%02ld", 10 + op % 990, op % 100);
+    snprintf(amount_en, sizeof amount_en, "R$%ld.%02ld", 10 + op % 990, op % 100);
     snprintf(ref, sizeof ref, "bench-%ld-%ld", client, op);
-    json_t *data = json_pack("{s:s, s:s}", "amount", amount, "reference", ref);
+    /* as Banco sends it: the amount formatted for each language */
+    json_t *data = json_pack("{s:s, s:s, s:s}", "amount", amount, "amount@en", amount_en, "reference", ref);
     notify_msg m = {tenant_id, ids[(size_t)(client * 7919 + op) % (size_t)n_ids], NULL, "financeiro",
                     "banco.deposit_confirmed", data, NOTIFY_NORMAL, NULL};
     int rc = notify_send(&c, &m);
