@@ -185,14 +185,82 @@ static json_t *notifications_export(const ctx *c, long long user_id)
                       "FROM notifications WHERE tenant_id = $1 AND user_id = $2::bigint");
 }
 
+/* Deleting a notification deletes its deliveries with it (the foreign key cascades). */
 static int notifications_anonymise(const ctx *c, long long user_id)
 {
-    /* the settings go too: a linked Telegram chat id is personal data */
     return exec_uid(c, user_id, "lgpd_a_notifications",
-                    "WITH p AS (DELETE FROM notification_preferences WHERE tenant_id = $1 AND user_id = $2::bigint), "
-                    "q AS (DELETE FROM notification_quiet_hours WHERE tenant_id = $1 AND user_id = $2::bigint), "
-                    "t AS (DELETE FROM telegram_links WHERE tenant_id = $1 AND user_id = $2::bigint) "
                     "DELETE FROM notifications WHERE tenant_id = $1 AND user_id = $2::bigint");
+}
+
+/* ---- notification settings: preferences, quiet hours, and what became of each delivery ---- */
+
+static json_t *notify_settings_export(const ctx *c, long long user_id)
+{
+    return export_sql(
+        c, user_id, "lgpd_x_notify_settings",
+        "SELECT json_build_object("
+        "'preferences', coalesce((SELECT json_agg(json_build_object('category', category, 'channel', channel, "
+        "'enabled', enabled, 'updated_at', " ISO("updated_at") ") ORDER BY category, channel) "
+        "FROM notification_preferences WHERE tenant_id = $1 AND user_id = $2::bigint), '[]'::json), "
+        "'quiet_hours', (SELECT json_build_object('start', to_char(make_time(start_min / 60, start_min % 60, 0), 'HH24:MI'), "
+        "'end', to_char(make_time(end_min / 60, end_min % 60, 0), 'HH24:MI'), 'time_zone', time_zone, "
+        "'updated_at', " ISO("updated_at") ") FROM notification_quiet_hours WHERE tenant_id = $1 "
+        "AND user_id = $2::bigint), "
+        "'deliveries', coalesce((SELECT json_agg(json_build_object('notification_title', n.title, "
+        "'channel', d.channel, 'status', d.status, 'attempts', d.attempts, 'created_at', " ISO("d.created_at") ", "
+        "'sent_at', " ISO("d.sent_at") ") ORDER BY d.id) FROM notification_deliveries d "
+        "JOIN notifications n ON n.id = d.notification_id WHERE d.tenant_id = $1 AND d.user_id = $2::bigint), "
+        "'[]'::json))::text");
+}
+
+static int notify_settings_anonymise(const ctx *c, long long user_id)
+{
+    return exec_uid(c, user_id, "lgpd_a_notify_settings",
+                    "WITH p AS (DELETE FROM notification_preferences WHERE tenant_id = $1 AND user_id = $2::bigint) "
+                    "DELETE FROM notification_quiet_hours WHERE tenant_id = $1 AND user_id = $2::bigint");
+}
+
+/* ---- Telegram: the linked chat, what the bot sent it and received from it; never code hashes ----
+ * The chat is known only through the link, so everything about it is found while the link is
+ * still there. A chat linked before and unlinked since can no longer be told apart from anyone's. */
+
+#define TG_CHAT "(SELECT chat_id FROM telegram_links WHERE tenant_id = $1 AND user_id = $2::bigint)"
+
+static json_t *telegram_export(const ctx *c, long long user_id)
+{
+    return export_sql(
+        c, user_id, "lgpd_x_telegram",
+        "SELECT json_build_object("
+        "'link', (SELECT json_build_object('chat_id', chat_id, 'linked_at', " ISO("linked_at") ") "
+        "FROM telegram_links WHERE tenant_id = $1 AND user_id = $2::bigint), "
+        "'link_codes', coalesce((SELECT json_agg(json_build_object('created_at', " ISO("created_at") ", "
+        "'expires_at', " ISO("expires_at") ", 'used_at', " ISO("used_at") ") ORDER BY created_at) "
+        "FROM telegram_link_codes WHERE tenant_id = $1 AND user_id = $2::bigint), '[]'::json), "
+        "'messages', coalesce((SELECT json_agg(json_build_object('method', method, 'text', params->>'text', "
+        "'status', status, 'created_at', " ISO("created_at") ", 'sent_at', " ISO("sent_at") ") ORDER BY id) "
+        "FROM telegram_outbox WHERE chat_id = " TG_CHAT "), '[]'::json), "
+        "'updates', coalesce((SELECT json_agg(json_build_object('update_id', update_id, 'kind', kind, "
+        "'outcome', outcome, 'received_at', " ISO("received_at") ") ORDER BY update_id) "
+        "FROM telegram_updates WHERE chat_id = " TG_CHAT "), '[]'::json), "
+        "'backtests', coalesce((SELECT json_agg(json_build_object('backtest_id', backtest_id, "
+        "'created_at', " ISO("created_at") ") ORDER BY backtest_id) FROM telegram_backtests "
+        "WHERE tenant_id = $1 AND chat_id = " TG_CHAT "), '[]'::json))::text");
+}
+
+/* The bot's messages to the chat carry texts with balances and names: they go (a pending one is
+ * not sent any more). An update's row must stay, since its update_id is what makes Telegram's
+ * redelivery change nothing, so only its chat is forgotten (sql/0028 grants exactly these two).
+ * The link itself goes last: the statements before it find the chat through it. */
+static int telegram_anonymise(const ctx *c, long long user_id)
+{
+    return exec_uid(c, user_id, "lgpd_a_telegram",
+                    "WITH chat AS (SELECT chat_id FROM telegram_links WHERE tenant_id = $1 AND user_id = $2::bigint), "
+                    "o AS (DELETE FROM telegram_outbox WHERE chat_id IN (SELECT chat_id FROM chat)), "
+                    "u AS (UPDATE telegram_updates SET chat_id = NULL WHERE chat_id IN (SELECT chat_id FROM chat)), "
+                    "b AS (DELETE FROM telegram_backtests WHERE tenant_id = $1 AND (chat_id IN (SELECT chat_id FROM chat) "
+                    "OR backtest_id IN (SELECT id FROM backtests WHERE tenant_id = $1 AND user_id = $2::bigint))), "
+                    "k AS (DELETE FROM telegram_link_codes WHERE tenant_id = $1 AND user_id = $2::bigint) "
+                    "DELETE FROM telegram_links WHERE tenant_id = $1 AND user_id = $2::bigint");
 }
 
 /* ---- security events about the user (or caused by them) ----
@@ -281,6 +349,30 @@ static int jobs_anonymise(const ctx *c, long long user_id)
                     "WHERE tenant_id = $1 AND user_id = $2::bigint");
 }
 
+/* ---- Banco: the user's deposit and withdrawal requests (amounts in minor units) ---- */
+
+static json_t *banco_export(const ctx *c, long long user_id)
+{
+    return export_sql(c, user_id, "lgpd_x_banco",
+                      "SELECT coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'currency', currency, "
+                      "'amount', amount, 'reference', reference, 'destination', destination, 'status', status, "
+                      "'created_at', " ISO("created_at") ", 'decided_at', " ISO("decided_at") ") ORDER BY id), "
+                      "'[]'::json)::text FROM banco_requests WHERE tenant_id = $1 AND user_id = $2::bigint");
+}
+
+/* The requests are money records and stay (the application cannot delete them, sql/0019). The
+ * destination of a withdrawal that was paid out (approved) is part of that financial record, kept
+ * for a legal obligation (LGPD art. 16, I), like the audit trail. A request that never paid out
+ * (pending, rejected, canceled, expired; deposits have none) has no such reason to keep where the
+ * user wanted the money sent: it is blanked. A withdrawal still pending is thereby left without a
+ * destination, so Finance rejects it and the reservation returns to the wallet. */
+static int banco_anonymise(const ctx *c, long long user_id)
+{
+    return exec_uid(c, user_id, "lgpd_a_banco",
+                    "UPDATE banco_requests SET destination = '' WHERE tenant_id = $1 AND user_id = $2::bigint "
+                    "AND status <> 'approved' AND destination <> ''");
+}
+
 /* Every module that stores personal data has one line here: a new one adds its hook. */
 static const lgpd_hook hooks[] = {
     {"account", account_export, account_anonymise},
@@ -288,11 +380,14 @@ static const lgpd_hook hooks[] = {
     {"api_tokens", tokens_export, tokens_anonymise},
     {"credentials", credentials_export, credentials_anonymise},
     {"consents", consents_export, consents_anonymise},
+    {"notification_settings", notify_settings_export, notify_settings_anonymise},
+    {"telegram", telegram_export, telegram_anonymise},
     {"notifications", notifications_export, notifications_anonymise},
     {"security_events", secevents_export, secevents_anonymise},
     {"audit", audit_export, audit_anonymise},
     {"mail", mail_export, mail_anonymise},
     {"jobs", jobs_export, jobs_anonymise},
+    {"banco", banco_export, banco_anonymise},
 };
 
 const lgpd_hook *lgpd_hooks(size_t *n)

@@ -9,8 +9,8 @@ import { anonCsrf, apiPost, DEMO, enrolTotp, findCookie, login, makeTrader, psql
 const FORM = 'application/x-www-form-urlencoded';
 const CEO = Object.freeze({ email: 'ceo@botcriptofy.dev', password: 'demo-company-2026' });
 // every hook of lib/lgpd.c's table: one section each in the export
-const SECTIONS = ['account', 'sessions', 'api_tokens', 'credentials', 'consents', 'notifications', 'security_events',
-  'audit', 'mail', 'jobs'];
+const SECTIONS = ['account', 'sessions', 'api_tokens', 'credentials', 'consents', 'notification_settings', 'telegram',
+  'notifications', 'security_events', 'audit', 'mail', 'jobs', 'banco'];
 // a vault envelope: "<key id>|<nonce b64>|<ciphertext b64>"
 const ENVELOPE_RE = /\d+\|[A-Za-z0-9+/=_-]{16,}\|[A-Za-z0-9+/=_-]{16,}/;
 
@@ -196,6 +196,44 @@ test('consents are recorded with address, browser and time and audited; bad requ
 const X = {};
 const Y = {};
 
+// Notification settings, a linked Telegram chat with what the bot sent and received, and Banco
+// requests with destinations (sql/0019, 0024-0026), written directly: the UI paths are long. The
+// outbox rows are sent or not yet due, so no worker picks them up meanwhile.
+async function chatAndMoney(u, tag) {
+  u.chat = 7_700_000_000 + u.id;
+  u.updates = [u.id * 10 + 880_000_000_001, u.id * 10 + 880_000_000_002];
+  await psql(stack, `INSERT INTO notification_preferences (tenant_id, user_id, category, channel, enabled)
+      VALUES (${u.tenantId}, ${u.id}, 'trading', 'email', true), (${u.tenantId}, ${u.id}, 'p2p', 'telegram', false);
+    INSERT INTO notification_quiet_hours (tenant_id, user_id, start_min, end_min, time_zone)
+      VALUES (${u.tenantId}, ${u.id}, 1320, 420, 'America/Manaus');
+    INSERT INTO notification_deliveries (notification_id, tenant_id, user_id, channel, dedupe_key, status, attempts, sent_at)
+      SELECT id, tenant_id, user_id, 'telegram', 'lgpd-${u.id}-' || id, 'sent', 2, '2026-03-02T10:00:00Z'
+      FROM notifications WHERE user_id = ${u.id} AND title = 'note-for-${tag}${tag === 'Y' ? '-only' : ''}';
+    INSERT INTO telegram_links (tenant_id, user_id, chat_id, linked_at)
+      VALUES (${u.tenantId}, ${u.id}, ${u.chat}, '2026-03-01T12:00:00Z');
+    INSERT INTO telegram_link_codes (code_hash, tenant_id, user_id, expires_at, used_at)
+      VALUES ('${sha256(`code-of-${tag}-${u.id}`)}', ${u.tenantId}, ${u.id}, now() + interval '15 minutes', now());
+    INSERT INTO telegram_outbox (chat_id, method, params, dedupe_key, status, sent_at, next_attempt_at) VALUES
+      (${u.chat}, 'sendMessage', '{"chat_id": ${u.chat}, "text": "Saldo de ${tag}: R$ 1.234,56"}', 'lgpd-${u.id}-1',
+       'sent', '2026-03-02T10:00:01Z', now()),
+      (${u.chat}, 'sendMessage', '{"chat_id": ${u.chat}, "text": "Backtest de ${tag} na fila"}', 'lgpd-${u.id}-2',
+       'pending', NULL, now() + interval '1 day');
+    INSERT INTO telegram_updates (update_id, chat_id, kind, outcome)
+      VALUES (${u.updates[0]}, ${u.chat}, 'message', 'handled'), (${u.updates[1]}, ${u.chat}, 'callback_query', 'handled');
+    WITH b AS (INSERT INTO backtests (tenant_id, user_id, name, exchange, symbols, timeframe, from_ms, to_ms,
+        initial_balance, config) VALUES (${u.tenantId}, ${u.id}, 'bt-of-${tag}', 'binance', '{BTC/USDT}', '1h', 0, 3600000,
+        1000, '{}') RETURNING id, tenant_id)
+      INSERT INTO telegram_backtests (backtest_id, tenant_id, chat_id) SELECT id, tenant_id, ${u.chat} FROM b;
+    INSERT INTO banco_requests (tenant_id, user_id, kind, currency, amount, reference, destination, status, decided_at) VALUES
+      (${u.tenantId}, ${u.id}, 'withdrawal', 'BRL', 123456, 'SAQ-LGPD${u.id}A', 'pix paid-to-${tag}@example.com', 'approved',
+       '2026-03-03T09:00:00Z'),
+      (${u.tenantId}, ${u.id}, 'withdrawal', 'BRL', 500, 'SAQ-LGPD${u.id}B', 'pix canceled-of-${tag}@example.com', 'canceled',
+       '2026-03-03T09:30:00Z'),
+      (${u.tenantId}, ${u.id}, 'withdrawal', 'USDT', 7000000, 'SAQ-LGPD${u.id}C', 'TRC20-wallet-of-${tag}', 'pending', NULL),
+      (${u.tenantId}, ${u.id}, 'deposit', 'BRL', 100000, 'DEP-LGPD${u.id}D', '', 'confirmed', '2026-03-01T08:00:00Z')`);
+  u.backtestId = Number(await psql(stack, `SELECT id FROM backtests WHERE user_id = ${u.id} AND name = 'bt-of-${tag}'`));
+}
+
 test('the export holds a section from every module, no secret, and nothing of another tenant', async () => {
   Object.assign(X, await makeTrader(stack, 'lgpd-x'));
   Object.assign(Y, await makeTrader(stack, 'lgpd-y'));
@@ -246,6 +284,8 @@ test('the export holds a section from every module, no secret, and nothing of an
   // a job X started that is still waiting (run_after far ahead, so no worker takes it)
   X.jobId = Number(await psql(stack, `INSERT INTO jobs (tenant_id, user_id, type, params, run_after)
     VALUES (${X.tenantId}, ${X.id}, 'noop', '{"of":"X"}', now() + interval '1 day') RETURNING id`));
+  await chatAndMoney(X, 'X');
+  await chatAndMoney(Y, 'Y');
   const mk = await apiPost(stack, X.s.cookie, X.s.csrf, '/api/v1/privacy/consent', { document: 'marketing', granted: 1 });
   assert.equal(mk.res.status, 200, mk.text);
 
@@ -281,6 +321,30 @@ test('the export holds a section from every module, no secret, and nothing of an
   const actions = doc.audit.map((r) => r.action);
   for (const act of ['auth.login', 'account.token_create', 'privacy.consent']) assert.ok(actions.includes(act), act);
   assert.ok(Array.isArray(doc.mail));
+  const ns = doc.notification_settings;
+  assert.deepEqual(ns.preferences.map((p) => [p.category, p.channel, p.enabled]),
+    [['p2p', 'telegram', false], ['trading', 'email', true]]);
+  assert.deepEqual([ns.quiet_hours.start, ns.quiet_hours.end, ns.quiet_hours.time_zone], ['22:00', '07:00', 'America/Manaus']);
+  // (the sign-ins and the token sent real e-mail deliveries too)
+  assert.ok(ns.deliveries.some((d) => d.channel === 'email' && d.status === 'sent'), 'an e-mail delivery');
+  assert.deepEqual(ns.deliveries.filter((d) => d.notification_title === 'note-for-X')
+    .map((d) => [d.channel, d.status, d.attempts, d.sent_at]), [['telegram', 'sent', 2, '2026-03-02T10:00:00Z']]);
+  assert.deepEqual(doc.telegram.link, { chat_id: X.chat, linked_at: '2026-03-01T12:00:00Z' });
+  assert.deepEqual(doc.telegram.messages.map((m) => [m.method, m.text, m.status, m.sent_at]), [
+    ['sendMessage', 'Saldo de X: R$ 1.234,56', 'sent', '2026-03-02T10:00:01Z'],
+    ['sendMessage', 'Backtest de X na fila', 'pending', null]]);
+  assert.deepEqual(doc.telegram.updates.map((u) => [u.update_id, u.kind]), [[X.updates[0], 'message'],
+    [X.updates[1], 'callback_query']]);
+  assert.deepEqual(doc.telegram.backtests.map((b) => b.backtest_id), [X.backtestId]);
+  assert.equal(doc.telegram.link_codes.length, 1);
+  assert.ok(doc.telegram.link_codes[0].used_at, 'the code was used');
+  assert.ok(!text.includes(sha256(`code-of-X-${X.id}`)), 'no link code hash');
+  assert.deepEqual(doc.banco.map((r) => [r.kind, r.currency, r.amount, r.reference, r.destination, r.status, r.decided_at]), [
+    ['withdrawal', 'BRL', 123456, `SAQ-LGPD${X.id}A`, 'pix paid-to-X@example.com', 'approved', '2026-03-03T09:00:00Z'],
+    ['withdrawal', 'BRL', 500, `SAQ-LGPD${X.id}B`, 'pix canceled-of-X@example.com', 'canceled', '2026-03-03T09:30:00Z'],
+    ['withdrawal', 'USDT', 7000000, `SAQ-LGPD${X.id}C`, 'TRC20-wallet-of-X', 'pending', null],
+    ['deposit', 'BRL', 100000, `DEP-LGPD${X.id}D`, '', 'confirmed', '2026-03-01T08:00:00Z']]);
+  assert.ok(doc.banco.every((r) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(r.created_at)), 'created_at in UTC');
 
   // no secret in any form: password hash, 2FA seed (sealed or plain), token secret or hash, session ids, envelopes
   const hashes = (await psql(stack, `SELECT password_hash || ' ' || coalesce(totp_secret, '') FROM users WHERE id = ${X.id}`)).split(' ');
@@ -298,7 +362,8 @@ test('the export holds a section from every module, no secret, and nothing of an
     assert.ok(!text.includes(`"${key}"`), `no ${key} field`);
   }
   // nothing of the other tenant
-  for (const other of [Y.email, 'note-for-Y-only', 'body-for-Y-only', 'Browser-of-Y/9.9', 'token-of-Y', 'Trader lgpd-y']) {
+  for (const other of [Y.email, 'note-for-Y-only', 'body-for-Y-only', 'Browser-of-Y/9.9', 'token-of-Y', 'Trader lgpd-y',
+    'Saldo de Y', 'paid-to-Y', 'wallet-of-Y', String(Y.chat)]) {
     assert.ok(!text.includes(other), `${other} absent`);
   }
 
@@ -327,6 +392,8 @@ test('deleting the account: a wrong password or word changes nothing; success an
       'roles', (SELECT count(*) FROM user_roles WHERE user_id = ${X.id}),
       'consents', (SELECT count(*) FROM consents WHERE user_id = ${X.id}),
       'tenant', (SELECT name FROM tenants WHERE id = ${X.tenantId}),
+      'chat', (SELECT count(*) FROM telegram_outbox WHERE chat_id = ${X.chat}),
+      'destinations', (SELECT json_agg(destination ORDER BY id) FROM banco_requests WHERE user_id = ${X.id}),
       'audit', (${aboutX}))::text`);
   const before = await snapshot();
   const b = JSON.parse(before);
@@ -391,6 +458,28 @@ test('deleting the account: a wrong password or word changes nothing; success an
     'events without address or details');
   assert.equal(await count(`SELECT count(*) FROM users WHERE lower(email) = lower('${X.email}')`), 0, 'the e-mail is gone');
 
+  // notification settings and the Telegram chat: nothing points at the user or the chat any more,
+  // but the updates stay (update_id is the dedupe key) without their chat
+  assert.equal(b.chat, 2, before);
+  assert.deepEqual(JSON.parse(await psql(stack, `SELECT json_build_object(
+      'preferences', (SELECT count(*) FROM notification_preferences WHERE user_id = ${X.id}),
+      'quiet', (SELECT count(*) FROM notification_quiet_hours WHERE user_id = ${X.id}),
+      'deliveries', (SELECT count(*) FROM notification_deliveries WHERE user_id = ${X.id}),
+      'link', (SELECT count(*) FROM telegram_links WHERE user_id = ${X.id} OR chat_id = ${X.chat}),
+      'codes', (SELECT count(*) FROM telegram_link_codes WHERE user_id = ${X.id}),
+      'outbox', (SELECT count(*) FROM telegram_outbox WHERE chat_id = ${X.chat} OR params::text LIKE '%Saldo de X%'),
+      'updates_of_chat', (SELECT count(*) FROM telegram_updates WHERE chat_id = ${X.chat}),
+      'updates_kept', (SELECT count(*) FROM telegram_updates WHERE update_id IN (${X.updates}) AND chat_id IS NULL),
+      'backtests', (SELECT count(*) FROM telegram_backtests WHERE chat_id = ${X.chat} OR backtest_id = ${X.backtestId}))::text`)),
+  { preferences: 0, quiet: 0, deliveries: 0, link: 0, codes: 0, outbox: 0, updates_of_chat: 0, updates_kept: 2, backtests: 0 });
+  // Banco requests stay as money records; only the paid-out withdrawal keeps its destination
+  assert.deepEqual(JSON.parse(await psql(stack, `SELECT json_agg(json_build_array(reference, destination, status) ORDER BY id)
+    FROM banco_requests WHERE user_id = ${X.id}`)), [
+    [`SAQ-LGPD${X.id}A`, 'pix paid-to-X@example.com', 'approved'],
+    [`SAQ-LGPD${X.id}B`, '', 'canceled'],
+    [`SAQ-LGPD${X.id}C`, '', 'pending'],
+    [`DEP-LGPD${X.id}D`, '', 'confirmed']]);
+
   // the audit trail: every earlier row kept, plus exactly one deletion record
   assert.equal(a.audit, b.audit + 1);
   const del = JSON.parse(await psql(stack, `SELECT json_build_object('before', before, 'after', after, 'actor', actor_user_id)
@@ -421,6 +510,14 @@ test('deleting the account: a wrong password or word changes nothing; success an
   assert.equal(await count(`SELECT count(*) FROM notifications WHERE user_id = ${Y.id}`), 2);
   assert.equal(await count(`SELECT count(*) FROM api_tokens WHERE user_id = ${Y.id}`), 1);
   assert.equal(await psql(stack, `SELECT status FROM users WHERE id = ${Y.id}`), 'active');
+  assert.deepEqual(JSON.parse(await psql(stack, `SELECT json_build_array(
+      (SELECT count(*) FROM telegram_links WHERE user_id = ${Y.id} AND chat_id = ${Y.chat}),
+      (SELECT count(*) FROM telegram_outbox WHERE chat_id = ${Y.chat}),
+      (SELECT count(*) FROM telegram_updates WHERE chat_id = ${Y.chat}),
+      (SELECT count(*) FROM telegram_backtests WHERE chat_id = ${Y.chat}),
+      (SELECT count(*) FROM notification_preferences WHERE user_id = ${Y.id}),
+      (SELECT count(*) FROM banco_requests WHERE user_id = ${Y.id} AND destination <> ''))::text`)), [1, 2, 2, 1, 2, 3],
+  "Y's chat, settings and destinations untouched");
 
   const { stdout } = await stack.botctl('audit', 'verify');
   assert.match(stdout, /^audit chain intact: \d+ rows/, stdout);
