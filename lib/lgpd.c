@@ -362,15 +362,15 @@ static json_t *banco_export(const ctx *c, long long user_id)
 
 /* The requests are money records and stay (the application cannot delete them, sql/0019). The
  * destination of a withdrawal that was paid out (approved) is part of that financial record, kept
- * for a legal obligation (LGPD art. 16, I), like the audit trail. A request that never paid out
- * (pending, rejected, canceled, expired; deposits have none) has no such reason to keep where the
- * user wanted the money sent: it is blanked. A withdrawal still pending is thereby left without a
- * destination, so Finance rejects it and the reservation returns to the wallet. */
+ * for a legal obligation (LGPD art. 16, I), like the audit trail; a pending one's is still needed
+ * to pay out money that belongs to the tenant, so it stays until Finance decides. A request that
+ * never paid out and never will (rejected, canceled, expired; deposits have none) has no reason to
+ * keep where the user wanted the money sent: it is blanked. */
 static int banco_anonymise(const ctx *c, long long user_id)
 {
     return exec_uid(c, user_id, "lgpd_a_banco",
                     "UPDATE banco_requests SET destination = '' WHERE tenant_id = $1 AND user_id = $2::bigint "
-                    "AND status <> 'approved' AND destination <> ''");
+                    "AND status NOT IN ('approved', 'pending') AND destination <> ''");
 }
 
 /* Every module that stores personal data has one line here: a new one adds its hook. */

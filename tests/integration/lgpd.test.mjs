@@ -472,12 +472,12 @@ test('deleting the account: a wrong password or word changes nothing; success an
       'updates_kept', (SELECT count(*) FROM telegram_updates WHERE update_id IN (${X.updates}) AND chat_id IS NULL),
       'backtests', (SELECT count(*) FROM telegram_backtests WHERE chat_id = ${X.chat} OR backtest_id = ${X.backtestId}))::text`)),
   { preferences: 0, quiet: 0, deliveries: 0, link: 0, codes: 0, outbox: 0, updates_of_chat: 0, updates_kept: 2, backtests: 0 });
-  // Banco requests stay as money records; only the paid-out withdrawal keeps its destination
+  // Banco requests stay as money records; the paid-out and the still pending withdrawals keep their destination
   assert.deepEqual(JSON.parse(await psql(stack, `SELECT json_agg(json_build_array(reference, destination, status) ORDER BY id)
     FROM banco_requests WHERE user_id = ${X.id}`)), [
     [`SAQ-LGPD${X.id}A`, 'pix paid-to-X@example.com', 'approved'],
     [`SAQ-LGPD${X.id}B`, '', 'canceled'],
-    [`SAQ-LGPD${X.id}C`, '', 'pending'],
+    [`SAQ-LGPD${X.id}C`, 'TRC20-wallet-of-X', 'pending'],
     [`DEP-LGPD${X.id}D`, '', 'confirmed']]);
 
   // the audit trail: every earlier row kept, plus exactly one deletion record
