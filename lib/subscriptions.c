@@ -43,7 +43,7 @@ int subscriptions_notify_owners(const ctx *c, long long tenant_id, const char *k
         return -1;
     const char *p[] = {arena_printf(c->a, "%lld", tenant_id)};
     PGresult *r = db_query(c->a, "subscriptions_owners",
-                           "SELECT DISTINCT u.id, u.lang FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+                           "SELECT DISTINCT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id"
                            " JOIN role_permissions rp ON rp.role_key = ur.role_key AND rp.permission_key = 'billing.manage'"
                            " WHERE u.tenant_id = $1::bigint AND u.status = 'active' ORDER BY u.id",
                            1, p);
