@@ -301,7 +301,7 @@ static long long telegram_pass(double deadline)
     arena_init(&a, 16384);
     claimed rows[20];
     int stop = 0;
-    long long again_us = -1;
+    long long again_us = -1, soonest_us = -1; /* soonest: the shortest wait of a row given back */
     while (!stop && !worker_stopping) {
         if (now_s() >= deadline) {
             again_us = 0;
@@ -309,14 +309,15 @@ static long long telegram_pass(double deadline)
         }
         int nb = claim_bot(&a, rows, 10);
         int nn = nb < 0 ? -1 : claim_notify_telegram(&a, rows + nb, 10);
-        long long soonest_us = -1;
         if (nb < 0 || nn < 0) {
             if (nb > 0)
                 send_rows(rows, nb, deadline, &(int){1}, &soonest_us);
             break;
         }
-        if (nb + nn == 0)
+        if (nb + nn == 0) { /* nothing due now: rows given back earlier in this pass are due soonest */
+            again_us = soonest_us;
             break;
+        }
         int done = send_rows(rows, nb + nn, deadline, &stop, &soonest_us);
         arena_reset(&a);
         if (done == 0) { /* every row waits for its chat or a retry_after: nothing more is due now */
