@@ -494,29 +494,34 @@ static int banco_staff_load(request *req, response *res, banco_req *q)
     return found;
 }
 
+/* banco_staff_load for a request that must be of kind ("deposit", "withdrawal"): another kind is a
+ * 422 not_a_<kind>. 1, 0 when answered, -1 on failure. */
+static int banco_staff_load_kind(request *req, response *res, banco_req *q, const char *kind)
+{
+    int found = banco_staff_load(req, res, q);
+    if (found <= 0)
+        return found;
+    if (strcmp(q->kind, kind)) {
+        res_error(req, res, 422, arena_printf(req->a, "not_a_%s", kind),
+                  render_lang_string(req->lang, arena_printf(req->a, "banco.err.not_a_%s", kind)));
+        return 0;
+    }
+    return 1;
+}
+
 static int banco_staff_confirm(request *req, response *res)
 {
     banco_req q;
-    int found = banco_staff_load(req, res, &q);
-    if (found <= 0)
-        return found;
-    if (strcmp(q.kind, "deposit")) {
-        res_error(req, res, 422, "not_a_deposit", render_lang_string(req->lang, "banco.err.not_a_deposit"));
-        return 0;
-    }
-    return banco_deposit_confirm(req, res, &q);
+    int found = banco_staff_load_kind(req, res, &q, "deposit");
+    return found <= 0 ? found : banco_deposit_confirm(req, res, &q);
 }
 
 static int banco_staff_approve(request *req, response *res)
 {
     banco_req q;
-    int found = banco_staff_load(req, res, &q);
+    int found = banco_staff_load_kind(req, res, &q, "withdrawal");
     if (found <= 0)
         return found;
-    if (strcmp(q.kind, "withdrawal")) {
-        res_error(req, res, 422, "not_a_withdrawal", render_lang_string(req->lang, "banco.err.not_a_withdrawal"));
-        return 0;
-    }
     ctx c = banco_staff_ctx(req, &q);
     return banco_withdrawal_resolve(req, res, &c, &q, "approve", "approved", 1);
 }

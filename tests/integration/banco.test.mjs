@@ -104,6 +104,8 @@ test('a deposit confirmed twice at once credits the wallet once; a rejected one 
   assert.equal(await psql(stack, `SELECT title || '|' || body FROM notifications WHERE user_id = ${a.id} AND kind = 'banco.deposit_confirmed'`),
     `Depósito confirmado|Seu depósito de R$ 100,00 (ref. ${ref}) foi creditado na sua carteira.`);
   assert.equal((await s.post(`/api/v1/banco/pedidos/${id}/rejeitar`)).res.status, 409, 'a confirmed deposit cannot be rejected');
+  const wrong = await s.post(`/api/v1/banco/pedidos/${id}/aprovar`);
+  assert.deepEqual([wrong.res.status, wrong.json.error.code], [422, 'not_a_withdrawal'], 'a deposit is confirmed, not approved');
 
   await psql(stack, `UPDATE users SET lang = 'en' WHERE id = ${a.id}`);
   const r = await a.s.post('/api/v1/banco/depositos', { currency: 'USDT', amount: '1234.5', key: key('dep') });
@@ -246,6 +248,8 @@ test('withdrawals: 2FA step-up required, reserve, cancel, approve, and the 4th i
 
   const w2 = await s.post('/api/v1/banco/saques', { ...body(), amount: '200' });
   assert.equal(w2.res.status, 201, w2.text);
+  const notDeposit = await (await ceo()).post(`/api/v1/banco/pedidos/${w2.json.request.id}/confirmar`);
+  assert.deepEqual([notDeposit.res.status, notDeposit.json.error.code], [422, 'not_a_deposit'], 'a withdrawal is approved, not confirmed');
   const ap = await (await ceo()).post(`/api/v1/banco/pedidos/${w2.json.request.id}/aprovar`);
   assert.equal(ap.res.status, 200, ap.text);
   assert.equal(ap.json.request.status, 'approved');
